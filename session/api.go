@@ -1,0 +1,123 @@
+// Package session publishes tracks into a LiveKit room over one pion
+// PeerConnection and keeps them published through LiveKit's resume and
+// reconnect instructions. One goroutine (run) owns all connection state;
+// everything else posts events to it.
+package session
+
+import (
+	"time"
+
+	"github.com/golivekitsink/golivekitsink/rtp"
+	"github.com/livekit/protocol/livekit"
+)
+
+// Config is frozen when the session is created.
+type Config struct {
+	// URL is the LiveKit server as the user gave it (ws, wss, http or https).
+	URL string
+	// Either AuthToken, or APIKey+APISecret (+Room, Identity, Name) to mint one.
+	AuthToken string
+	APIKey    string
+	APISecret string
+	Room      string
+	Identity  string
+	Name      string
+
+	// PublishTimeout bounds the wait for each TrackPublished (reference "timeout").
+	PublishTimeout time.Duration
+	// ReconnectBudget is how long one recovery episode may last before the
+	// session gives up with an error. Zero means never give up.
+	ReconnectBudget time.Duration
+	// SlowRecoveryWarning: a recovery taking longer than this raises a warning.
+	SlowRecoveryWarning time.Duration
+	// RegionFailover turns region lists on for hosts that are not LiveKit Cloud.
+	RegionFailover bool
+	// ForceRelay makes every peer connection relay-only (ice-transport-policy=relay).
+	ForceRelay bool
+	// ExtraICEServers are added to the servers LiveKit hands out (stun-server, turn-servers).
+	ExtraICEServers []string
+	// EarlyResume: resume on our own when ICE is disconnected this long while
+	// the signalling socket is fine. Zero disables (wait for the server).
+	EarlyResume time.Duration
+
+	// Logger receives the session's log lines; nil discards them.
+	Logger Logger
+}
+
+// Logger is the small logging surface the session needs; the plugin maps it
+// onto the element's GStreamer debug category.
+type Logger interface {
+	Debugf(format string, args ...any)
+	Infof(format string, args ...any)
+	Warnf(format string, args ...any)
+	Errorf(format string, args ...any)
+}
+
+// State is the externally visible connection state.
+type State int
+
+const (
+	StateIdle State = iota
+	StateConnecting
+	StateConnected
+	StateResuming
+	StateReconnecting
+	StateDisconnected
+)
+
+func (s State) String() string {
+	switch s {
+	case StateIdle:
+		return "idle"
+	case StateConnecting:
+		return "connecting"
+	case StateConnected:
+		return "connected"
+	case StateResuming:
+		return "resuming"
+	case StateReconnecting:
+		return "reconnecting"
+	case StateDisconnected:
+		return "disconnected"
+	}
+	return "unknown"
+}
+
+// StateChange is reported to the Handler on every state transition.
+type StateChange struct {
+	State          State
+	Reason         string // why we got here (e.g. "leave RESUME CONNECTION_TIMEOUT", "signal closed")
+	Attempt        int    // recovery attempt number, 0 outside recovery
+	ParticipantSID string
+	Region         string
+	URL            string            // signalling URL in use (no token)
+	TrackSIDs      map[string]string // track name -> TR_ SID
+	Elapsed        time.Duration     // time since the recovery episode began
+}
+
+// Handler receives what the session has to tell the element. Calls come from
+// the session's dispatcher goroutine, in order, never under a session lock.
+type Handler interface {
+	OnStateChange(StateChange)
+	// OnKeyframeRequest asks upstream for a keyframe on that track (PLI/FIR,
+	// or media flowing again after a recovery).
+	OnKeyframeRequest(t *Track)
+	// OnWarning reports something the user should know that does not stop publishing.
+	OnWarning(err error)
+	// OnFatal reports the end of the session: a DISCONNECT leave, bad
+	// credentials, or the reconnect budget spent. No more calls follow.
+	OnFatal(err error)
+	// OnTrackError reports that one track could not be published; others go on.
+	OnTrackError(t *Track, err error)
+}
+
+// TrackSpec describes one track to publish.
+type TrackSpec struct {
+	Name   string // pad name, e.g. "video_0"; becomes the LiveKit track name
+	Codec  rtp.Codec
+	Source livekit.TrackSource // CAMERA / MICROPHONE when zero
+	Width  int                 // video only, 0 if unknown
+	Height int
+	// Channels for audio (1 or 2).
+	Channels int
+}
