@@ -4,7 +4,10 @@ go 1.26.8
 
 replace github.com/golivekitsink/golivekitsink => ../
 
-require github.com/livekit/server-sdk-go/v2 v2.19.0
+require (
+	github.com/livekit/server-sdk-go/v2 v2.19.0
+	gopkg.in/yaml.v3 v3.0.1
+)
 
 require (
 	buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go v1.36.11-20260415201107-50325440f8f2.1 // indirect
@@ -80,5 +83,4 @@ require (
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261005182115-fad411399dd8 // indirect
 	google.golang.org/grpc v1.84.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
-	gopkg.in/yaml.v3 v3.0.1 // indirect
 )
