@@ -270,7 +270,9 @@ func (s *Server) probe() error {
 func (s *Server) URL() string { return "ws://" + net.JoinHostPort(s.opts.Host, fmt.Sprint(s.Port)) }
 
 // HTTPURL is http://host:port (for the server API clients).
-func (s *Server) HTTPURL() string { return "http://" + net.JoinHostPort(s.opts.Host, fmt.Sprint(s.Port)) }
+func (s *Server) HTTPURL() string {
+	return "http://" + net.JoinHostPort(s.opts.Host, fmt.Sprint(s.Port))
+}
 
 // Host is the address the server binds and announces.
 func (s *Server) Host() string { return s.opts.Host }
