@@ -1,0 +1,63 @@
+package session
+
+import (
+	"github.com/golivekitsink/golivekitsink/signaller"
+	"github.com/livekit/protocol/livekit"
+	"github.com/pion/webrtc/v4"
+)
+
+// Events posted to the session goroutine. Those that come from one
+// signalling connection carry its sigGen, those from one peer connection
+// its pcGen; the loop drops any whose generation is not current.
+type event interface{}
+
+type (
+	evAddTrack struct {
+		t     *Track
+		reply chan error
+	}
+	evRemoveTrack struct{ t *Track }
+	evMute        struct {
+		t     *Track
+		muted bool
+	}
+	evSimulate struct {
+		s     *livekit.SimulateScenario
+		reply chan error
+	}
+
+	evDialed struct {
+		gen   uint64
+		url   string
+		conn  *signaller.Conn
+		first *livekit.SignalResponse
+		err   error
+	}
+	evSignal struct {
+		gen uint64
+		msg *livekit.SignalResponse
+	}
+	evSignalClosed struct {
+		gen uint64
+		err error
+	}
+
+	evLocalCandidate struct {
+		gen        uint64
+		c          *webrtc.ICECandidate
+		subscriber bool
+	}
+	evPCState struct {
+		gen   uint64
+		state webrtc.PeerConnectionState
+	}
+	evICEState struct {
+		gen   uint64
+		state webrtc.ICEConnectionState
+	}
+	evKeyframeRequest struct{ t *Track }
+	evRegions         struct {
+		gen     uint64
+		regions *livekit.RegionSettings
+	}
+)

@@ -1,0 +1,110 @@
+package session
+
+import (
+	"time"
+
+	"github.com/livekit/protocol/livekit"
+	"github.com/pion/webrtc/v4"
+)
+
+// onJoin: a fresh LiveKit session (initial join or full reconnect). Build the
+// peer connection, publish every track, and offer at once so the
+// participant becomes active even before the first track is there.
+func (s *Session) onJoin(j *livekit.JoinResponse) {
+	s.join = j
+	s.sid = j.GetParticipant().GetSid()
+	s.region = j.GetServerInfo().GetRegion()
+	s.iceServers = j.GetIceServers()
+	s.forceRelay = j.GetClientConfiguration().GetForceRelay() == livekit.ClientConfigSetting_ENABLED
+	s.startPings()
+	s.log.Infof("joined room %q as %s (server %s %s, region %q)", j.GetRoom().GetName(), s.sid,
+		j.GetServerInfo().GetVersion(), j.GetServerInfo().GetEdition(), s.region)
+
+	s.closePeers()
+	p, err := s.newPeer()
+	if err != nil {
+		s.fatal(err)
+		return
+	}
+	s.pc = p
+	s.phase = phaseNegotiating
+	s.pcDeadline = time.Now().Add(pcConnectTimeout)
+	for _, ts := range s.tracks {
+		ts.reset()
+		s.publishTrack(ts)
+	}
+	s.negotiate()
+	s.fetchRegions()
+}
+
+// onReconnectResponse: the server kept our participant. Apply the new ICE
+// configuration, tell it what we publish (SyncState), and restart ICE unless
+// the media path never broke.
+func (s *Session) onReconnectResponse(r *livekit.ReconnectResponse) {
+	if len(r.GetIceServers()) > 0 {
+		s.iceServers = r.GetIceServers()
+	}
+	if r.GetClientConfiguration().GetForceRelay() == livekit.ClientConfigSetting_ENABLED {
+		s.forceRelay = true
+		// pion fixes candidate types when the agent is made: from now on
+		// trickle relay candidates only; a failed resume rebuilds relay-only.
+		s.pc.relay = true
+	}
+	if err := s.pc.pc.SetConfiguration(s.rtcConfig()); err != nil {
+		s.log.Debugf("applying the new ICE configuration: %v", err)
+	}
+	s.startPings()
+	s.sendSyncState()
+	s.phase = phaseNegotiating
+	s.pcDeadline = time.Now().Add(pcConnectTimeout)
+
+	p := s.pc
+	// An offer that was in flight when the socket died lost its answer.
+	p.offering = false
+	mediaIntact := p.pc.ConnectionState() == webrtc.PeerConnectionStateConnected &&
+		s.rrReason == livekit.ReconnectReason_RR_SIGNAL_DISCONNECTED
+	if !mediaIntact {
+		p.restart = true
+		p.again = false
+		s.negotiate()
+		return
+	}
+	// Only the socket broke: no ICE restart, so media never stops.
+	if p.again || p.pc.SignalingState() != webrtc.SignalingStateStable {
+		p.again = false
+		s.negotiate()
+	}
+	s.onConnected()
+	s.updateFlowing()
+}
+
+func (s *Session) startPings() {
+	interval := time.Duration(s.join.GetPingInterval()) * time.Second
+	timeout := time.Duration(s.join.GetPingTimeout()) * time.Second
+	s.conn.Start(interval, timeout)
+}
+
+// sendSyncState tells the server which tracks and data channels this
+// participant has. subscription must be non-nil: v1.9.11 dereferences it.
+func (s *Session) sendSyncState() {
+	st := &livekit.SyncState{
+		Subscription: &livekit.UpdateSubscription{Subscribe: true},
+		DataChannels: s.pc.dataChannelInfos(),
+	}
+	for _, ts := range s.tracks {
+		if ts.info != nil {
+			st.PublishTracks = append(st.PublishTracks, &livekit.TrackPublishedResponse{Cid: ts.t.cid, Track: ts.info})
+		}
+	}
+	if s.sub != nil {
+		if ld := s.sub.pc.LocalDescription(); ld != nil {
+			st.Answer = toProtoSD(*ld, 0)
+		}
+		if rd := s.sub.pc.RemoteDescription(); rd != nil {
+			st.Offer = toProtoSD(*rd, 0)
+		}
+	}
+	if err := s.send(&livekit.SignalRequest{Message: &livekit.SignalRequest_SyncState{SyncState: st}}); err != nil {
+		s.log.Warnf("sync state: %v", err)
+	}
+}

@@ -1,0 +1,238 @@
+package session
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/livekit/protocol/livekit"
+	"github.com/pion/webrtc/v4"
+)
+
+// run is the session goroutine: the one owner of connection state.
+func (s *Session) run() {
+	defer close(s.done)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+
+	s.begin()
+	for s.phase != phaseClosed {
+		s.armTimer(timer)
+		select {
+		case <-s.ctx.Done():
+			s.shutdown()
+			return
+		case ev := <-s.events:
+			s.handle(ev)
+		case <-timer.C:
+			s.onTimer(time.Now())
+		}
+	}
+}
+
+// begin starts the initial connection: a "full" episode that reports
+// connecting instead of reconnecting.
+func (s *Session) begin() {
+	tok, err := s.creds.Token()
+	if err != nil {
+		s.fatal(err)
+		return
+	}
+	s.token = tok
+	s.mode = modeFull
+	s.episode = time.Now()
+	s.reason = "start"
+	s.schedule(0)
+}
+
+func (s *Session) handle(ev event) {
+	switch e := ev.(type) {
+	case evAddTrack:
+		s.onAddTrack(e)
+	case evRemoveTrack:
+		s.onRemoveTrack(e.t)
+	case evMute:
+		s.onMute(e.t, e.muted)
+	case evSimulate:
+		s.onSimulate(e)
+	case evDialed:
+		if e.gen != s.sigGen {
+			if e.conn != nil {
+				_ = e.conn.Close()
+			}
+			return
+		}
+		s.onDialed(e)
+	case evSignal:
+		if e.gen == s.sigGen {
+			s.onSignal(e.msg)
+		}
+	case evSignalClosed:
+		if e.gen == s.sigGen {
+			s.conn = nil
+			s.onSignalLost(e.err)
+		}
+	case evLocalCandidate:
+		s.onLocalCandidate(e)
+	case evPCState:
+		if s.pc != nil && e.gen == s.pc.gen {
+			s.onPCState()
+		}
+	case evICEState:
+		if s.pc != nil && e.gen == s.pc.gen {
+			s.log.Debugf("publisher ICE state %s", e.state)
+		}
+	case evRegions:
+		if e.regions != nil {
+			s.fetched = e.regions.Regions
+		}
+	}
+}
+
+// armTimer points the single timer at the earliest pending deadline.
+func (s *Session) armTimer(t *time.Timer) {
+	next := time.Time{}
+	consider := func(d time.Time) {
+		if !d.IsZero() && (next.IsZero() || d.Before(next)) {
+			next = d
+		}
+	}
+	if s.phase == phaseWaiting {
+		consider(s.retryAt)
+	}
+	if s.phase == phaseNegotiating {
+		consider(s.pcDeadline)
+		consider(s.settleAt)
+	}
+	for _, ts := range s.tracks {
+		if ts.requested && ts.info == nil && !ts.failed {
+			consider(ts.deadline)
+		}
+	}
+	if !s.episode.IsZero() && s.everConnected {
+		if s.cfg.SlowRecoveryWarning > 0 && !s.warned {
+			consider(s.episode.Add(s.cfg.SlowRecoveryWarning))
+		}
+		if s.cfg.ReconnectBudget > 0 {
+			consider(s.episode.Add(s.cfg.ReconnectBudget))
+		}
+	}
+	if !t.Stop() {
+		select {
+		case <-t.C:
+		default:
+		}
+	}
+	if next.IsZero() {
+		t.Reset(time.Hour)
+		return
+	}
+	t.Reset(time.Until(next))
+}
+
+func (s *Session) onTimer(now time.Time) {
+	for _, ts := range s.tracks {
+		if ts.requested && ts.info == nil && !ts.failed && !now.Before(ts.deadline) {
+			s.failTrack(ts, fmt.Errorf("no TrackPublished from the server within %s (signaller::timeout)", s.cfg.PublishTimeout))
+			s.negotiate()
+		}
+	}
+	if !s.episode.IsZero() && s.everConnected {
+		elapsed := now.Sub(s.episode)
+		if s.cfg.ReconnectBudget > 0 && elapsed >= s.cfg.ReconnectBudget {
+			s.fatal(fmt.Errorf("%w: still not reconnected after %s (reconnect-budget), last problem: %s",
+				ErrBudgetSpent, elapsed.Round(time.Millisecond), s.reason))
+			return
+		}
+		if s.cfg.SlowRecoveryWarning > 0 && !s.warned && elapsed >= s.cfg.SlowRecoveryWarning {
+			s.warned = true
+			err := fmt.Errorf("recovery (%s) still running after %s, attempt %d", s.reason, elapsed.Round(time.Millisecond), s.attempt)
+			s.disp.post(func() { s.h.OnWarning(err) })
+		}
+	}
+	switch s.phase {
+	case phaseWaiting:
+		if !now.Before(s.retryAt) {
+			s.attemptNow()
+		}
+	case phaseNegotiating:
+		if !s.settleAt.IsZero() && !now.Before(s.settleAt) {
+			s.settleAt = time.Time{}
+			if s.pc != nil && !s.pc.offering && s.pc.pc.ConnectionState() == webrtc.PeerConnectionStateConnected {
+				s.onConnected()
+				s.updateFlowing()
+				return
+			}
+		}
+		if !now.Before(s.pcDeadline) {
+			s.attemptFailed(fmt.Errorf("peer connection did not connect within %s", pcConnectTimeout), true)
+		}
+	}
+}
+
+// send writes a signal request on the current websocket.
+func (s *Session) send(req *livekit.SignalRequest) error {
+	if s.conn == nil {
+		return fmt.Errorf("signalling not connected")
+	}
+	return s.conn.Send(req)
+}
+
+// setState reports a state (change) to the handler with everything a bus
+// message needs.
+func (s *Session) setState(st State, reason string) {
+	s.state = st
+	sc := StateChange{
+		State: st, Reason: reason, Attempt: s.attempt, ParticipantSID: s.sid,
+		Region: s.region, URL: s.curURL, TrackSIDs: map[string]string{},
+	}
+	if !s.episode.IsZero() {
+		sc.Elapsed = time.Since(s.episode)
+	}
+	for _, ts := range s.tracks {
+		if ts.info != nil {
+			sc.TrackSIDs[ts.t.spec.Name] = ts.info.Sid
+		}
+	}
+	s.log.Infof("state %s (%s) attempt=%d participant=%s url=%s", st, reason, s.attempt, s.sid, s.curURL)
+	s.disp.post(func() { s.h.OnStateChange(sc) })
+}
+
+// fatal ends the session: no recovery will follow.
+func (s *Session) fatal(err error) {
+	if s.phase == phaseClosed {
+		return
+	}
+	s.log.Errorf("giving up: %v", err)
+	s.teardown(false)
+	s.phase = phaseClosed
+	s.setState(StateDisconnected, err.Error())
+	s.disp.post(func() { s.h.OnFatal(err) })
+	s.cancel() // unblock AddTrack/Simulate callers and pion callbacks
+}
+
+// shutdown is Close: leave the room politely.
+func (s *Session) shutdown() {
+	if s.phase == phaseClosed {
+		return
+	}
+	s.teardown(true)
+	s.phase = phaseClosed
+	s.setState(StateDisconnected, "closed by the application")
+}
+
+// teardown closes the websocket (with a Leave when asked) and every peer connection.
+func (s *Session) teardown(leave bool) {
+	if s.conn != nil {
+		if leave {
+			s.conn.Leave(livekit.DisconnectReason_CLIENT_INITIATED)
+		} else {
+			_ = s.conn.Close()
+		}
+		s.conn = nil
+	}
+	s.sigGen++
+	s.closePeers()
+	for _, ts := range s.tracks {
+		ts.t.close()
+	}
+}

@@ -1,0 +1,270 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/golivekitsink/golivekitsink/signaller"
+	"github.com/livekit/protocol/livekit"
+	"github.com/pion/webrtc/v4"
+)
+
+// Session is one publishing participant. Create with New, then Start.
+//
+// All fields below "owned by run" belong to the session goroutine and are
+// never touched elsewhere; the rest of the world talks to it through post.
+type Session struct {
+	cfg   Config
+	creds signaller.Credentials
+	h     Handler
+	log   Logger
+	disp  *dispatcher
+	api   *webrtc.API
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	events chan event
+	done   chan struct{}
+
+	startOnce sync.Once
+	closeOnce sync.Once
+	started   atomic.Bool
+
+	// owned by run
+	phase         phase
+	mode          recoveryMode
+	state         State
+	token         string
+	mintedOnce    bool // a 401 may mint a fresh token once per episode
+	url0          string
+	curURL        string
+	sigGen        uint64
+	conn          *signaller.Conn
+	dialing       bool
+	pcGen         uint64
+	pc            *peer
+	sub           *subscriberPeer
+	join          *livekit.JoinResponse
+	sid           string
+	region        string
+	iceServers    []*livekit.ICEServer
+	forceRelay    bool
+	tracks        []*trackState
+	offerID       uint32
+	reason        string
+	rrReason      livekit.ReconnectReason
+	attempt       int
+	episode       time.Time // start of the current recovery (zero when none)
+	warned        bool      // slow-recovery warning sent for this episode
+	retryAt       time.Time // backoff timer
+	pcDeadline    time.Time // peer connection must connect by then
+	settleAt      time.Time // after an ICE-restart answer: accept "connected" by then
+	leaveRegion   *livekit.RegionSettings
+	fetched       []*livekit.RegionInfo
+	failedURLs    map[string]bool
+	plan          []string
+	everConnected bool
+}
+
+// phase is where the state machine is inside the states of
+// docs/livekit-signalling.md §7.
+type phase int
+
+const (
+	phaseIdle        phase = iota
+	phaseDialing           // websocket dial (join or resume) in flight
+	phaseNegotiating       // joined / resumed; waiting for tracks and the peer connection
+	phaseConnected
+	phaseWaiting // backoff before the next attempt
+	phaseClosed
+)
+
+type recoveryMode int
+
+const (
+	modeNone recoveryMode = iota
+	modeResume
+	modeFull
+)
+
+// trackState is the session goroutine's view of a track in the current
+// LiveKit session (it is reset by a full reconnect).
+type trackState struct {
+	t          *Track
+	info       *livekit.TrackInfo
+	requested  bool      // AddTrackRequest sent in this LiveKit session
+	deadline   time.Time // TrackPublished expected by then
+	sender     *webrtc.RTPSender
+	inOffer    bool // its sender is in the outstanding offer
+	negotiated bool // part of an answered offer
+	failed     bool
+	muted      bool
+}
+
+// New validates cfg and returns an idle session.
+func New(cfg Config, h Handler) (*Session, error) {
+	creds := signaller.Credentials{
+		APIKey: cfg.APIKey, APISecret: cfg.APISecret, Room: cfg.Room,
+		Identity: cfg.Identity, Name: cfg.Name, AuthToken: cfg.AuthToken,
+	}
+	if _, err := signaller.BuildURL(cfg.URL, signaller.URLParams{}); err != nil {
+		return nil, err
+	}
+	if err := creds.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.PublishTimeout <= 0 {
+		cfg.PublishTimeout = 10 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = nopLogger{}
+	}
+	api, err := newAPI(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Session{
+		cfg: cfg, creds: creds, h: h, log: cfg.Logger, api: api,
+		ctx: ctx, cancel: cancel,
+		events: make(chan event, 1024), done: make(chan struct{}),
+		disp: newDispatcher(), url0: cfg.URL, curURL: cfg.URL,
+		failedURLs: map[string]bool{},
+	}, nil
+}
+
+// Start connects in the background; progress is reported to the Handler.
+func (s *Session) Start() {
+	s.startOnce.Do(func() {
+		s.started.Store(true)
+		go s.run()
+	})
+}
+
+// Close leaves the room (Leave CLIENT_INITIATED) and stops every goroutine
+// the session started. It returns when they are gone.
+func (s *Session) Close() {
+	s.closeOnce.Do(func() {
+		s.startOnce.Do(func() {}) // a session closed before Start never starts
+		s.cancel()
+		if s.started.Load() {
+			<-s.done
+		}
+		s.disp.close()
+	})
+}
+
+// AddTrack publishes a track: now, or as soon as the session is connected.
+func (s *Session) AddTrack(spec TrackSpec) (*Track, error) {
+	if spec.Codec.MimeType() == "" {
+		return nil, fmt.Errorf("track %s: unsupported codec", spec.Name)
+	}
+	t, err := newTrack(s, spec)
+	if err != nil {
+		return nil, err
+	}
+	reply := make(chan error, 1)
+	if !s.post(evAddTrack{t: t, reply: reply}) {
+		return nil, ErrClosed
+	}
+	select {
+	case err := <-reply:
+		return t, err
+	case <-s.ctx.Done():
+		return nil, ErrClosed
+	}
+}
+
+// RemoveTrack unpublishes a track and stops its sender.
+func (s *Session) RemoveTrack(t *Track) {
+	t.close()
+	s.post(evRemoveTrack{t: t})
+}
+
+// Simulate sends LiveKit's SimulateScenario by name, for rehearsing failures:
+// node-failure, migration, server-leave, speaker-update, switch-candidate-tcp,
+// switch-candidate-tls, switch-candidate-udp, leave-full-reconnect,
+// disconnect-signal-on-resume, disconnect-signal-on-resume-no-messages, and
+// the client-side resume. As in LiveKit's JS SDK, leave-full-reconnect and
+// switch-candidate-* are followed by a local full reconnect (the server does
+// not act on the first, and the second takes effect on the next join).
+func (s *Session) Simulate(name string) error {
+	sc, err := scenario(name)
+	if err != nil {
+		return err
+	}
+	reply := make(chan error, 1)
+	if !s.post(evSimulate{s: sc, reply: reply}) {
+		return ErrClosed
+	}
+	select {
+	case err := <-reply:
+		return err
+	case <-s.ctx.Done():
+		return ErrClosed
+	}
+}
+
+// post hands an event to the session goroutine. It never blocks for long:
+// pion callbacks and GStreamer threads call it.
+func (s *Session) post(ev event) bool {
+	select {
+	case s.events <- ev:
+		return true
+	case <-s.ctx.Done():
+		return false
+	}
+}
+
+func scenario(name string) (*livekit.SimulateScenario, error) {
+	sc := &livekit.SimulateScenario{}
+	switch name {
+	case "node-failure":
+		sc.Scenario = &livekit.SimulateScenario_NodeFailure{NodeFailure: true}
+	case "migration":
+		sc.Scenario = &livekit.SimulateScenario_Migration{Migration: true}
+	case "server-leave":
+		sc.Scenario = &livekit.SimulateScenario_ServerLeave{ServerLeave: true}
+	case "speaker-update":
+		sc.Scenario = &livekit.SimulateScenario_SpeakerUpdate{SpeakerUpdate: 3}
+	case "switch-candidate-tcp":
+		sc.Scenario = &livekit.SimulateScenario_SwitchCandidateProtocol{SwitchCandidateProtocol: livekit.CandidateProtocol_TCP}
+	case "switch-candidate-tls":
+		sc.Scenario = &livekit.SimulateScenario_SwitchCandidateProtocol{SwitchCandidateProtocol: livekit.CandidateProtocol_TLS}
+	case "switch-candidate-udp":
+		sc.Scenario = &livekit.SimulateScenario_SwitchCandidateProtocol{SwitchCandidateProtocol: livekit.CandidateProtocol_UDP}
+	case "leave-full-reconnect", "full-reconnect":
+		sc.Scenario = &livekit.SimulateScenario_LeaveRequestFullReconnect{LeaveRequestFullReconnect: true}
+	case "resume":
+		sc.Scenario = nil // client side only
+	case "disconnect-signal-on-resume":
+		sc.Scenario = &livekit.SimulateScenario_DisconnectSignalOnResume{DisconnectSignalOnResume: true}
+	case "disconnect-signal-on-resume-no-messages":
+		sc.Scenario = &livekit.SimulateScenario_DisconnectSignalOnResumeNoMessages{DisconnectSignalOnResumeNoMessages: true}
+	default:
+		return nil, fmt.Errorf("%w %q", ErrUnknownScenario, name)
+	}
+	return sc, nil
+}
+
+// isLoopbackURL reports whether the server is on this machine, where pion
+// must offer loopback candidates too.
+func isLoopbackURL(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	return h == "localhost" || len(h) > 4 && h[:4] == "127." || h == "::1"
+}
+
+type nopLogger struct{}
+
+func (nopLogger) Debugf(string, ...any) {}
+func (nopLogger) Infof(string, ...any)  {}
+func (nopLogger) Warnf(string, ...any)  {}
+func (nopLogger) Errorf(string, ...any) {}

@@ -1,0 +1,43 @@
+package session
+
+import (
+	"fmt"
+
+	"github.com/livekit/protocol/livekit"
+	"github.com/livekit/protocol/signalling"
+	"github.com/pion/webrtc/v4"
+)
+
+// onServerOffer answers an offer on the subscriber peer connection. A
+// canSubscribe=false token never gets one, but an auth-token given by the
+// user may allow subscribing, and an unanswered offer gets the participant
+// removed (docs/livekit-signalling.md §2.4). We receive nothing on it.
+func (s *Session) onServerOffer(sd *livekit.SessionDescription) {
+	if s.sub == nil {
+		s.pcGen++
+		gen := s.pcGen
+		pc, err := s.api.NewPeerConnection(s.rtcConfig())
+		if err != nil {
+			s.log.Warnf("subscriber peer connection: %v", err)
+			return
+		}
+		pc.OnICECandidate(func(c *webrtc.ICECandidate) { s.post(evLocalCandidate{gen: gen, c: c, subscriber: true}) })
+		s.sub = &subscriberPeer{pc: pc, gen: gen}
+	}
+	offer, id, _ := signalling.FromProtoSessionDescription(sd)
+	err := s.sub.pc.SetRemoteDescription(offer)
+	var answer webrtc.SessionDescription
+	if err == nil {
+		answer, err = s.sub.pc.CreateAnswer(nil)
+	}
+	if err == nil {
+		err = s.sub.pc.SetLocalDescription(answer)
+	}
+	if err != nil {
+		s.log.Warnf("answering the server's subscriber offer: %v", err)
+		return
+	}
+	if err := s.send(&livekit.SignalRequest{Message: &livekit.SignalRequest_Answer{Answer: toProtoSD(answer, id)}}); err != nil {
+		s.log.Warnf("sending the subscriber answer: %v", fmt.Errorf("%w", err))
+	}
+}
