@@ -1,0 +1,359 @@
+package signaller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/livekit/protocol/livekit"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+)
+
+const (
+	defaultDialTimeout = 10 * time.Second
+	writeTimeout       = 5 * time.Second
+	closeFrameTimeout  = time.Second
+	// messageBuffer lets the reader run ahead of a slow consumer a little;
+	// beyond that it blocks (backpressure) until Close.
+	messageBuffer = 64
+	maxErrorBody  = 4096
+)
+
+// DialOptions configure one signalling connection attempt.
+type DialOptions struct {
+	URL     string        // output of BuildURL
+	Token   string        // sent as "Authorization: Bearer <token>"
+	Timeout time.Duration // bounds the upgrade plus the first frame; 0 -> 10s
+	Logger  Logger        // may be nil
+}
+
+// Conn is one signalling WebSocket. It owns two goroutines after Start (the
+// reader and the pinger); both stop when the socket closes, and Close waits
+// for them.
+type Conn struct {
+	ws  *websocket.Conn
+	log Logger
+
+	msgs chan *livekit.SignalResponse
+	done chan struct{}
+
+	writeMu sync.Mutex // gorilla allows one concurrent writer
+
+	mu      sync.Mutex // guards started, err
+	started bool
+	err     error
+
+	closeOnce sync.Once
+	wg        sync.WaitGroup
+
+	rtt      atomic.Int64 // nanoseconds
+	lastRecv atomic.Int64 // unix nanoseconds of the last frame received
+}
+
+// Dial opens the WebSocket and reads the first SignalResponse: join for a
+// fresh join, reconnect for a resume; an older server may send something else
+// first, which is returned as is.
+func Dial(ctx context.Context, o DialOptions) (*Conn, *livekit.SignalResponse, error) {
+	log := orNop(o.Logger)
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = defaultDialTimeout
+	}
+	deadline := time.Now().Add(timeout)
+	dctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+
+	header := http.Header{}
+	header.Set("Authorization", "Bearer "+o.Token)
+
+	log.Debugf("signaller: dialing %s", o.URL)
+	dialer := websocket.Dialer{
+		Proxy:            http.ProxyFromEnvironment,
+		HandshakeTimeout: timeout,
+	}
+	ws, resp, err := dialer.DialContext(dctx, o.URL, header)
+	if err != nil {
+		if errors.Is(err, websocket.ErrBadHandshake) && resp != nil {
+			return nil, nil, upgradeRefused(dctx, o.URL, header, resp)
+		}
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		return nil, nil, fmt.Errorf("signaller: connecting to %s: %w", o.URL, err)
+	}
+
+	first, err := readFirst(ctx, ws, deadline)
+	if err != nil {
+		_ = ws.Close()
+		return nil, nil, err
+	}
+	if l := first.GetLeave(); l != nil {
+		_ = ws.Close()
+		return nil, nil, &LeaveError{Leave: l}
+	}
+	log.Debugf("signaller: first message %T", first.GetMessage())
+
+	c := &Conn{
+		ws:   ws,
+		log:  log,
+		msgs: make(chan *livekit.SignalResponse, messageBuffer),
+		done: make(chan struct{}),
+	}
+	c.lastRecv.Store(time.Now().UnixNano())
+	ws.SetPingHandler(func(data string) error {
+		c.lastRecv.Store(time.Now().UnixNano())
+		err := ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(writeTimeout))
+		if errors.Is(err, websocket.ErrCloseSent) {
+			return nil
+		}
+		return err
+	})
+	return c, first, nil
+}
+
+// readFirst reads one frame with the dial deadline. A cancelled ctx closes
+// the socket so the read returns at once; the watcher goroutine is joined
+// before returning.
+func readFirst(ctx context.Context, ws *websocket.Conn, deadline time.Time) (*livekit.SignalResponse, error) {
+	_ = ws.SetReadDeadline(deadline)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		select {
+		case <-ctx.Done():
+			_ = ws.NetConn().Close()
+		case <-stop:
+		}
+	}()
+	mt, data, err := ws.ReadMessage()
+	close(stop)
+	wg.Wait()
+
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return nil, ErrFirstFrameTimeout
+		}
+		return nil, classifyReadErr(err)
+	}
+	_ = ws.SetReadDeadline(time.Time{})
+	msg, err := decode(mt, data)
+	if err != nil {
+		return nil, fmt.Errorf("signaller: first message: %w", err)
+	}
+	return msg, nil
+}
+
+// upgradeRefused builds an *HTTPError. When the refusal has no body, ask
+// /rtc/validate for the reason, as the SDKs do.
+func upgradeRefused(ctx context.Context, wsURL string, header http.Header, resp *http.Response) error {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	_ = resp.Body.Close()
+	he := &HTTPError{StatusCode: resp.StatusCode, Message: strings.TrimSpace(string(body))}
+	if he.Message != "" {
+		return he
+	}
+	u, err := httpForm(wsURL)
+	if err != nil {
+		return he
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/") + "/validate"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return he
+	}
+	req.Header = header.Clone()
+	vr, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return he
+	}
+	defer vr.Body.Close()
+	vb, _ := io.ReadAll(io.LimitReader(vr.Body, maxErrorBody))
+	he.Message = strings.TrimSpace(string(vb))
+	return he
+}
+
+// decode accepts binary protobuf and, like the Go SDK, protojson text frames.
+func decode(mt int, data []byte) (*livekit.SignalResponse, error) {
+	msg := &livekit.SignalResponse{}
+	var err error
+	switch mt {
+	case websocket.BinaryMessage:
+		err = proto.Unmarshal(data, msg)
+	case websocket.TextMessage:
+		err = protojson.UnmarshalOptions{DiscardUnknown: true}.Unmarshal(data, msg)
+	default:
+		return nil, fmt.Errorf("unexpected websocket message type %d", mt)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("decoding SignalResponse: %w", err)
+	}
+	return msg, nil
+}
+
+// classifyReadErr turns a server close frame into *CloseError.
+func classifyReadErr(err error) error {
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) {
+		return &CloseError{Code: ce.Code, Text: ce.Text}
+	}
+	return err
+}
+
+// Start begins the reader and ping goroutines. Intervals come from the
+// JoinResponse (seconds); zero means 5s / 15s. Calling Start twice, or after
+// Close, does nothing.
+func (c *Conn) Start(pingInterval, pingTimeout time.Duration) {
+	if pingInterval <= 0 {
+		pingInterval = 5 * time.Second
+	}
+	if pingTimeout <= 0 {
+		pingTimeout = 15 * time.Second
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.started || c.err != nil {
+		return
+	}
+	c.started = true
+	c.lastRecv.Store(time.Now().UnixNano())
+	c.wg.Add(2)
+	go c.readLoop()
+	go c.pingLoop(pingInterval, pingTimeout)
+}
+
+// Messages delivers every SignalResponse except pongs, in order. It is
+// closed after Done.
+func (c *Conn) Messages() <-chan *livekit.SignalResponse { return c.msgs }
+
+// Done is closed when the socket is closed for any reason.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Err tells why the connection closed (nil while open): ErrClosedByUs,
+// ErrPingTimeout, *CloseError, or the read/write error.
+func (c *Conn) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// RTT is the last measured ping round trip (0 before the first pong).
+func (c *Conn) RTT() time.Duration { return time.Duration(c.rtt.Load()) }
+
+// Send writes one request as binary protobuf. Safe for concurrent use.
+func (c *Conn) Send(req *livekit.SignalRequest) error {
+	select {
+	case <-c.done:
+		return fmt.Errorf("signaller: send on closed connection: %w", c.Err())
+	default:
+	}
+	data, err := proto.Marshal(req)
+	if err != nil {
+		return fmt.Errorf("signaller: encoding SignalRequest: %w", err)
+	}
+	c.writeMu.Lock()
+	_ = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
+	err = c.ws.WriteMessage(websocket.BinaryMessage, data)
+	c.writeMu.Unlock()
+	if err != nil {
+		// A failed or timed-out write leaves gorilla's conn unusable.
+		err = fmt.Errorf("signaller: write: %w", err)
+		c.shutdown(err)
+		return err
+	}
+	return nil
+}
+
+// Close sends a 1000 close frame and closes the socket. Idempotent; it waits
+// for the conn's goroutines to end. Err() becomes ErrClosedByUs unless the
+// connection had already failed.
+func (c *Conn) Close() error {
+	c.shutdown(ErrClosedByUs)
+	c.wg.Wait()
+	return nil
+}
+
+// Leave tells the server we are going (best effort), then closes.
+func (c *Conn) Leave(reason livekit.DisconnectReason) {
+	err := c.Send(&livekit.SignalRequest{Message: &livekit.SignalRequest_Leave{Leave: &livekit.LeaveRequest{
+		Reason: reason,
+		Action: livekit.LeaveRequest_DISCONNECT,
+	}}})
+	if err != nil {
+		c.log.Debugf("signaller: sending leave: %v", err)
+	}
+	_ = c.Close()
+}
+
+// shutdown closes the socket once, recording why. The error is stored before
+// Done is closed so Err() is never nil after Done.
+func (c *Conn) shutdown(why error) {
+	c.closeOnce.Do(func() {
+		c.mu.Lock()
+		c.err = why
+		startedReader := c.started
+		c.started = true // a later Start must not spawn goroutines
+		c.mu.Unlock()
+
+		if why == ErrClosedByUs || why == ErrPingTimeout {
+			msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+			_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeFrameTimeout))
+		}
+		_ = c.ws.Close() // unblocks the reader
+		close(c.done)
+		if !startedReader {
+			close(c.msgs) // no reader will ever close it
+		}
+		if why != ErrClosedByUs {
+			c.log.Infof("signaller: connection closed: %v", why)
+		}
+	})
+}
+
+// readLoop owns c.msgs: it is the only sender and closes it on exit.
+func (c *Conn) readLoop() {
+	defer c.wg.Done()
+	defer close(c.msgs)
+	for {
+		mt, data, err := c.ws.ReadMessage()
+		if err != nil {
+			c.shutdown(classifyReadErr(err))
+			return
+		}
+		now := time.Now()
+		c.lastRecv.Store(now.UnixNano())
+		msg, err := decode(mt, data)
+		if err != nil {
+			// One bad frame is not worth dropping the session over.
+			c.log.Warnf("signaller: ignoring undecodable message: %v", err)
+			continue
+		}
+		switch m := msg.GetMessage().(type) {
+		case *livekit.SignalResponse_PongResp:
+			c.notePong(now, m.PongResp.GetLastPingTimestamp())
+			continue
+		case *livekit.SignalResponse_Pong:
+			c.notePong(now, m.Pong)
+			continue
+		}
+		select {
+		case c.msgs <- msg:
+		case <-c.done:
+			return
+		}
+	}
+}

@@ -1,0 +1,406 @@
+package signaller
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/livekit/protocol/livekit"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+)
+
+func TestDialJoinPingAndMessages(t *testing.T) {
+	f := newFake(t, joinResp())
+	c, first, err := f.dial(t, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if got := first.GetJoin().GetParticipant().GetSid(); got != "PA_test" {
+		t.Fatalf("first message %v, want join for PA_test", first)
+	}
+	if got, _ := f.gotAuth.Load().(string); got != "Bearer "+testToken {
+		t.Fatalf("Authorization header %q", got)
+	}
+	if q, _ := f.gotQuery.Load().(string); strings.Contains(q, testToken) || !strings.Contains(q, "protocol=16") {
+		t.Fatalf("query %q", q)
+	}
+	fc := f.conn(t)
+
+	c.Start(30*time.Millisecond, time.Second)
+	deadline := time.Now().Add(2 * time.Second)
+	for f.pings.Load() < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("server got %d pings, want >=3", f.pings.Load())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	// Pongs were consumed by the conn; the first thing delivered is our update.
+	fc.send(t, updateResp("PA_1"))
+	fc.send(t, updateResp("PA_2"))
+	for _, want := range []string{"PA_1", "PA_2"} {
+		select {
+		case m := <-c.Messages():
+			if got := m.GetUpdate().GetParticipants()[0].GetSid(); got != want {
+				t.Fatalf("got %v, want update %s", m, want)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatal("no message")
+		}
+	}
+
+	if err := c.Send(&livekit.SignalRequest{Message: &livekit.SignalRequest_Mute{Mute: &livekit.MuteTrackRequest{Sid: "TR_1", Muted: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-f.received:
+		if r.GetMute().GetSid() != "TR_1" || !r.GetMute().GetMuted() {
+			t.Fatalf("server got %v", r)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("server got nothing")
+	}
+	if c.Err() != nil {
+		t.Fatalf("Err() = %v on an open conn", c.Err())
+	}
+}
+
+func TestRTTFromPong(t *testing.T) {
+	c := &Conn{}
+	now := time.Now()
+	c.notePong(now, now.Add(-42*time.Millisecond).UnixMilli())
+	if rtt := c.RTT(); rtt < 41*time.Millisecond || rtt > 43*time.Millisecond {
+		t.Fatalf("RTT %v, want ~42ms", rtt)
+	}
+}
+
+func TestDialUnauthorizedWithBody(t *testing.T) {
+	f := newFake(t, joinResp())
+	f.rejectCode, f.rejectBody = 401, "invalid token: token is expired"
+	_, _, err := f.dial(t, 2*time.Second)
+	var he *HTTPError
+	if !errors.As(err, &he) {
+		t.Fatalf("got %T %v, want *HTTPError", err, err)
+	}
+	if !he.IsAuth() || he.StatusCode != 401 || he.Message != "invalid token: token is expired" {
+		t.Fatalf("got %+v", he)
+	}
+	if f.valQuery.Load() != nil {
+		t.Fatal("validate called although the refusal had a body")
+	}
+}
+
+func TestDialRefusedEmptyBodyAsksValidate(t *testing.T) {
+	f := newFake(t, joinResp())
+	f.rejectCode, f.validate = 404, "requested room does not exist"
+	_, _, err := f.dial(t, 2*time.Second)
+	var he *HTTPError
+	if !errors.As(err, &he) {
+		t.Fatalf("got %T %v", err, err)
+	}
+	if he.IsAuth() || he.StatusCode != 404 || he.Message != "requested room does not exist" {
+		t.Fatalf("got %+v", he)
+	}
+	if vq, rq := f.valQuery.Load(), f.gotQuery.Load(); vq != rq {
+		t.Fatalf("validate query %q != rtc query %q", vq, rq)
+	}
+}
+
+func TestDialFirstFrameLeave(t *testing.T) {
+	f := newFake(t, &livekit.SignalResponse{Message: &livekit.SignalResponse_Leave{Leave: &livekit.LeaveRequest{
+		Reason: livekit.DisconnectReason_STATE_MISMATCH, Action: livekit.LeaveRequest_RECONNECT}}})
+	c, _, err := f.dial(t, 2*time.Second)
+	var le *LeaveError
+	if !errors.As(err, &le) || c != nil {
+		t.Fatalf("got %v %T %v, want *LeaveError", c, err, err)
+	}
+	if le.Leave.GetAction() != livekit.LeaveRequest_RECONNECT || le.Leave.GetReason() != livekit.DisconnectReason_STATE_MISMATCH {
+		t.Fatalf("leave %v", le.Leave)
+	}
+	if msg := le.Error(); !strings.Contains(msg, "RECONNECT") || !strings.Contains(msg, "STATE_MISMATCH") {
+		t.Fatalf("message %q", msg)
+	}
+	assertNoConnGoroutines(t)
+}
+
+func TestDialFirstFrameTimeout(t *testing.T) {
+	f := newFake(t, nil)
+	start := time.Now()
+	c, _, err := f.dial(t, 200*time.Millisecond)
+	el := time.Since(start)
+	if !errors.Is(err, ErrFirstFrameTimeout) || c != nil {
+		t.Fatalf("got %v, want ErrFirstFrameTimeout", err)
+	}
+	if el < 150*time.Millisecond || el > time.Second {
+		t.Fatalf("returned after %v, want ~200ms", el)
+	}
+	assertNoConnGoroutines(t)
+}
+
+func TestDialHonoursCancel(t *testing.T) {
+	f := newFake(t, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start := time.Now()
+	_, _, err := Dial(ctx, DialOptions{URL: f.url(t), Token: testToken, Timeout: 10 * time.Second})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+	if el := time.Since(start); el > 2*time.Second {
+		t.Fatalf("cancel took %v", el)
+	}
+	assertNoConnGoroutines(t)
+}
+
+func TestDialUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	u, _ := BuildURL("ws://"+addr, URLParams{})
+	_, _, err = Dial(context.Background(), DialOptions{URL: u, Token: testToken, Timeout: time.Second})
+	var op *net.OpError
+	if !errors.As(err, &op) {
+		t.Fatalf("got %T %v, want a wrapped *net.OpError", err, err)
+	}
+	if strings.Contains(err.Error(), testToken) {
+		t.Fatal("token in error")
+	}
+}
+
+func TestPingTimeout(t *testing.T) {
+	f := newFake(t, joinResp())
+	f.mute.Store(true)
+	c, _, err := f.dial(t, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	fc := f.conn(t)
+
+	const timeout = 200 * time.Millisecond
+	c.Start(20*time.Millisecond, timeout)
+	// Any message keeps the conn alive, not only pongs.
+	var silentSince time.Time
+	stop := time.Now().Add(3 * timeout)
+	for time.Now().Before(stop) {
+		fc.send(t, updateResp("PA_x"))
+		<-c.Messages()
+		silentSince = time.Now()
+		time.Sleep(timeout / 5)
+	}
+	select {
+	case <-c.Done():
+		t.Fatalf("closed while messages kept arriving: %v", c.Err())
+	default:
+	}
+	waitDone(t, c, 2*time.Second)
+	if el := time.Since(silentSince); el < timeout-20*time.Millisecond {
+		t.Fatalf("timed out after %v of silence, want >= %v", el, timeout)
+	}
+	if !errors.Is(c.Err(), ErrPingTimeout) {
+		t.Fatalf("Err() = %v, want ErrPingTimeout", c.Err())
+	}
+	if f.pings.Load() < 5 {
+		t.Fatalf("only %d pings sent", f.pings.Load())
+	}
+	drainClosed(t, c)
+	assertNoConnGoroutines(t)
+}
+
+func TestServerClose(t *testing.T) {
+	f := newFake(t, joinResp())
+	c, _, err := f.dial(t, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	fc := f.conn(t)
+	c.Start(time.Second, 5*time.Second)
+	fc.closeWith(websocket.CloseNormalClosure, "transport failure")
+	waitDone(t, c, 2*time.Second)
+	var ce *CloseError
+	if !errors.As(c.Err(), &ce) || ce.Code != 1000 || ce.Text != "transport failure" {
+		t.Fatalf("Err() = %v, want CloseError 1000", c.Err())
+	}
+	drainClosed(t, c)
+	if err := c.Send(&livekit.SignalRequest{}); err == nil {
+		t.Fatal("Send after close succeeded")
+	}
+	c.Close()
+	if !errors.As(c.Err(), &ce) {
+		t.Fatalf("Close after a server close replaced the reason: %v", c.Err())
+	}
+	assertNoConnGoroutines(t)
+}
+
+func TestCloseIdempotentNoLeak(t *testing.T) {
+	f := newFake(t, joinResp())
+	c, _, err := f.dial(t, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.conn(t)
+	c.Start(10*time.Millisecond, time.Second)
+	time.Sleep(50 * time.Millisecond)
+	if len(connGoroutines()) != 2 {
+		t.Fatalf("want reader+pinger running, got %d", len(connGoroutines()))
+	}
+	c.Close()
+	c.Close()
+	if !errors.Is(c.Err(), ErrClosedByUs) {
+		t.Fatalf("Err() = %v", c.Err())
+	}
+	select {
+	case <-c.Done():
+	default:
+		t.Fatal("Done not closed after Close")
+	}
+	drainClosed(t, c)
+	assertNoConnGoroutines(t)
+	select {
+	case code := <-f.closeRx:
+		if code != websocket.CloseNormalClosure {
+			t.Fatalf("close code %d", code)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("server saw no close frame")
+	}
+	c.Start(time.Second, time.Second) // must not resurrect anything
+	assertNoConnGoroutines(t)
+}
+
+func TestCloseWithoutStart(t *testing.T) {
+	f := newFake(t, joinResp())
+	c, _, err := f.dial(t, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	drainClosed(t, c)
+	assertNoConnGoroutines(t)
+}
+
+func TestLeaveSendsLeaveThenCloses(t *testing.T) {
+	f := newFake(t, joinResp())
+	c, _, err := f.dial(t, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.conn(t)
+	c.Start(time.Second, 5*time.Second)
+	c.Leave(livekit.DisconnectReason_CLIENT_INITIATED)
+	select {
+	case r := <-f.received:
+		l := r.GetLeave()
+		if l == nil || l.Reason != livekit.DisconnectReason_CLIENT_INITIATED || l.Action != livekit.LeaveRequest_DISCONNECT {
+			t.Fatalf("server got %v", r)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("no leave")
+	}
+	if !errors.Is(c.Err(), ErrClosedByUs) {
+		t.Fatalf("Err() = %v", c.Err())
+	}
+	assertNoConnGoroutines(t)
+}
+
+func TestTextFramesDecode(t *testing.T) {
+	f := newFake(t, joinResp())
+	f.firstText = true
+	c, first, err := f.dial(t, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if first.GetJoin().GetParticipant().GetSid() != "PA_test" {
+		t.Fatalf("text first frame decoded as %v", first)
+	}
+	fc := f.conn(t)
+	c.Start(time.Second, 5*time.Second)
+	// A field this version does not know must be ignored, not fatal.
+	fc.write(websocket.TextMessage, []byte(`{"refreshToken":"new-jwt","someFutureField":{"x":1}}`))
+	select {
+	case m := <-c.Messages():
+		if m.GetRefreshToken() != "new-jwt" {
+			t.Fatalf("got %v", m)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("no message")
+	}
+}
+
+func TestUnknownOneofAndGarbage(t *testing.T) {
+	f := newFake(t, joinResp())
+	c, _, err := f.dial(t, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	fc := f.conn(t)
+	c.Start(time.Second, 5*time.Second)
+
+	// Field 999 is not in SignalResponse: a newer server's message kind.
+	unknown := protowire.AppendTag(nil, 999, protowire.BytesType)
+	unknown = protowire.AppendBytes(unknown, []byte("future"))
+	fc.write(websocket.BinaryMessage, unknown)
+	fc.write(websocket.BinaryMessage, []byte{0xff, 0xff, 0xff}) // undecodable: skipped
+	fc.send(t, updateResp("PA_after"))
+
+	m := <-c.Messages()
+	if m.GetMessage() != nil || len(m.ProtoReflect().GetUnknown()) == 0 {
+		t.Fatalf("unknown case: got %v", m)
+	}
+	select {
+	case m = <-c.Messages():
+	case <-time.After(2 * time.Second):
+		t.Fatal("conn stopped after an unknown message")
+	}
+	if m.GetUpdate().GetParticipants()[0].GetSid() != "PA_after" {
+		t.Fatalf("got %v", m)
+	}
+	if c.Err() != nil {
+		t.Fatal(c.Err())
+	}
+}
+
+func TestCloseUnblocksSlowConsumer(t *testing.T) {
+	f := newFake(t, joinResp())
+	c, _, err := f.dial(t, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc := f.conn(t)
+	c.Start(time.Second, 5*time.Second)
+	b, _ := proto.Marshal(updateResp("PA_x"))
+	for range messageBuffer + 20 {
+		if err := fc.write(websocket.BinaryMessage, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Wait until the reader is blocked on a full channel.
+	deadline := time.Now().Add(2 * time.Second)
+	for len(c.Messages()) < messageBuffer {
+		if time.Now().After(deadline) {
+			t.Fatalf("buffer only reached %d", len(c.Messages()))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	closed := make(chan struct{})
+	go func() { c.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(2 * time.Second):
+		t.Fatal("Close blocked behind a slow consumer")
+	}
+	drainClosed(t, c)
+	assertNoConnGoroutines(t)
+}

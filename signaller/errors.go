@@ -1,0 +1,64 @@
+package signaller
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/livekit/protocol/livekit"
+)
+
+var (
+	// ErrFirstFrameTimeout: the upgrade succeeded but the server sent no
+	// first SignalResponse within DialOptions.Timeout.
+	ErrFirstFrameTimeout = errors.New("signaller: no first message from the server in time")
+	// ErrPingTimeout: nothing was received for the ping timeout; the socket
+	// counts as dead (spec §2.6: resume with RR_SIGNAL_DISCONNECTED).
+	ErrPingTimeout = errors.New("signaller: ping timeout: nothing received from the server")
+	// ErrClosedByUs: Close or Leave was called.
+	ErrClosedByUs = errors.New("signaller: connection closed by us")
+)
+
+// HTTPError is a refused WebSocket upgrade (or a failed HTTP request such as
+// /settings/regions). Message is the server's reason when it gave one.
+type HTTPError struct {
+	StatusCode int
+	Message    string
+}
+
+func (e *HTTPError) Error() string {
+	msg := e.Message
+	if msg == "" {
+		msg = http.StatusText(e.StatusCode)
+	}
+	return fmt.Sprintf("signaller: server answered HTTP %d: %s", e.StatusCode, msg)
+}
+
+// IsAuth reports a token problem (401/403): retrying with the same token is
+// pointless, a freshly minted one may help.
+func (e *HTTPError) IsAuth() bool {
+	return e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden
+}
+
+// LeaveError is a LeaveRequest received as the first frame of a join or resume.
+// Leave.Action tells the caller what to do (DISCONNECT: give up; RECONNECT: full
+// reconnect).
+type LeaveError struct {
+	Leave *livekit.LeaveRequest
+}
+
+func (e *LeaveError) Error() string {
+	return fmt.Sprintf("signaller: server sent leave as first message: action=%s reason=%s",
+		e.Leave.GetAction(), e.Leave.GetReason())
+}
+
+// CloseError is a WebSocket close frame sent by the server. Code 1000 is not
+// "clean, stop": the server closes with 1000 after a RESUME leave too (§3.1).
+type CloseError struct {
+	Code int
+	Text string
+}
+
+func (e *CloseError) Error() string {
+	return fmt.Sprintf("signaller: server closed the websocket: code %d %q", e.Code, e.Text)
+}

@@ -1,0 +1,194 @@
+package signaller
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/livekit/protocol/livekit"
+	"google.golang.org/protobuf/encoding/protojson"
+)
+
+const (
+	regionsTimeout       = 3 * time.Second
+	defaultRegionsMaxAge = 5 * time.Second
+	maxRegionsBody       = 1 << 20
+)
+
+// IsCloudHost reports a LiveKit Cloud host, the only kind that serves
+// /settings/regions (same test as the JS and Rust SDKs).
+func IsCloudHost(wsURL string) bool {
+	u, err := toScheme(wsURL, "ws", "wss")
+	if err != nil {
+		return false
+	}
+	h := strings.ToLower(u.Hostname())
+	return strings.HasSuffix(h, ".livekit.cloud") || strings.HasSuffix(h, ".livekit.run")
+}
+
+// FetchRegions GETs /settings/regions on the host of wsURL (§4).
+func FetchRegions(ctx context.Context, wsURL, token string) (*livekit.RegionSettings, error) {
+	rs, _, err := fetchRegions(ctx, wsURL, token)
+	return rs, err
+}
+
+func fetchRegions(ctx context.Context, wsURL, token string) (*livekit.RegionSettings, time.Duration, error) {
+	u, err := toScheme(wsURL, "http", "https")
+	if err != nil {
+		return nil, 0, err
+	}
+	u.Path, u.RawPath = "/settings/regions", ""
+	ctx, cancel := context.WithTimeout(ctx, regionsTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, 0, fmt.Errorf("signaller: fetching regions from %s: %w", u.Host, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxRegionsBody))
+	if err != nil {
+		return nil, 0, fmt.Errorf("signaller: reading regions from %s: %w", u.Host, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, 0, &HTTPError{StatusCode: resp.StatusCode, Message: strings.TrimSpace(string(body))}
+	}
+	rs := &livekit.RegionSettings{}
+	// protojson accepts int64 distance as a JSON string or number.
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(body, rs); err != nil {
+		return nil, 0, fmt.Errorf("signaller: parsing regions from %s: %w", u.Host, err)
+	}
+	return rs, maxAge(resp.Header.Get("Cache-Control")), nil
+}
+
+// maxAge reads Cache-Control max-age, defaulting to 5 s like JS and Rust.
+func maxAge(cc string) time.Duration {
+	for _, d := range strings.Split(cc, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(d), "=")
+		if !ok || !strings.EqualFold(k, "max-age") {
+			continue
+		}
+		if n, err := strconv.Atoi(strings.Trim(v, `"`)); err == nil && n >= 0 {
+			return time.Duration(n) * time.Second
+		}
+	}
+	return defaultRegionsMaxAge
+}
+
+// NormalizeURL is the form Plan dedups and compares by: ws/wss scheme,
+// lowercase host, no trailing slash, no query. It returns "" for a URL
+// BuildURL would reject.
+func NormalizeURL(raw string) string {
+	u, err := toScheme(raw, "ws", "wss")
+	if err != nil {
+		return ""
+	}
+	u.Host = strings.ToLower(u.Host)
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	return u.String()
+}
+
+// Plan orders the URLs to try for a full reconnect (§4): regions from the
+// last leave, then the fetched list, then the original URL; deduplicated
+// by normalized URL, skipping URLs that already failed in this episode
+// (keys of failed are normalized too). Returned URLs are normalized.
+func Plan(original string, leaveRegions, fetched []*livekit.RegionInfo, failed map[string]bool) []string {
+	skip := make(map[string]bool, len(failed))
+	for k, v := range failed {
+		if v {
+			skip[NormalizeURL(k)] = true
+		}
+	}
+	var out []string
+	seen := map[string]bool{}
+	add := func(raw string) {
+		n := NormalizeURL(raw)
+		if n == "" || seen[n] || skip[n] {
+			return
+		}
+		seen[n] = true
+		out = append(out, n)
+	}
+	for _, r := range leaveRegions {
+		add(r.GetUrl())
+	}
+	for _, r := range fetched {
+		add(r.GetUrl())
+	}
+	add(original)
+	return out
+}
+
+// RegionCache keeps one region list per host for its max-age. A list the
+// server sent in a LeaveRequest replaces the fetched one (§4).
+type RegionCache struct {
+	mu      sync.Mutex
+	entries map[string]regionEntry
+	now     func() time.Time // for tests
+}
+
+type regionEntry struct {
+	regions []*livekit.RegionInfo
+	expires time.Time
+}
+
+func (c *RegionCache) clock() time.Time {
+	if c.now != nil {
+		return c.now()
+	}
+	return time.Now()
+}
+
+func hostKey(wsURL string) string {
+	u, err := toScheme(wsURL, "ws", "wss")
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Host)
+}
+
+// SetServerReported stores regions from a LeaveRequest for wsURL's host.
+func (c *RegionCache) SetServerReported(wsURL string, rs *livekit.RegionSettings) {
+	if len(rs.GetRegions()) == 0 {
+		return
+	}
+	c.put(hostKey(wsURL), rs.GetRegions(), defaultRegionsMaxAge)
+}
+
+func (c *RegionCache) put(host string, regions []*livekit.RegionInfo, ttl time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil {
+		c.entries = map[string]regionEntry{}
+	}
+	c.entries[host] = regionEntry{regions: regions, expires: c.clock().Add(ttl)}
+}
+
+// Get returns the cached list while fresh, else fetches it. When the fetch
+// fails a stale copy is returned together with the error, so a failed fetch
+// never hides usable regions.
+func (c *RegionCache) Get(ctx context.Context, wsURL, token string) ([]*livekit.RegionInfo, error) {
+	host := hostKey(wsURL)
+	c.mu.Lock()
+	e, ok := c.entries[host]
+	c.mu.Unlock()
+	if ok && c.clock().Before(e.expires) {
+		return e.regions, nil
+	}
+	rs, ttl, err := fetchRegions(ctx, wsURL, token)
+	if err != nil {
+		return e.regions, err
+	}
+	c.put(host, rs.GetRegions(), ttl)
+	return rs.GetRegions(), nil
+}

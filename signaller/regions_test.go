@@ -1,0 +1,167 @@
+package signaller
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/livekit/protocol/livekit"
+)
+
+func TestIsCloudHost(t *testing.T) {
+	for in, want := range map[string]bool{
+		"wss://proj-abc.livekit.cloud":       true,
+		"https://proj.livekit.run/":          true,
+		"wss://PROJ.LiveKit.Cloud":           true,
+		"wss://livekit.cloud.evil.example":   false,
+		"ws://localhost:7880":                false,
+		"wss://notlivekit.cloud":             false,
+		"":                                   false,
+		"wss://x.otherlivekit.cloud.example": false,
+	} {
+		if got := IsCloudHost(in); got != want {
+			t.Errorf("IsCloudHost(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func regionsServer(t *testing.T, body string, hits *atomic.Int32, cacheControl string) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits != nil {
+			hits.Add(1)
+		}
+		if r.URL.Path != "/settings/regions" {
+			http.NotFound(w, r)
+			return
+		}
+		if r.Header.Get("Authorization") != "Bearer good" {
+			http.Error(w, "invalid token", http.StatusUnauthorized)
+			return
+		}
+		if cacheControl != "" {
+			w.Header().Set("Cache-Control", cacheControl)
+		}
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestFetchRegions(t *testing.T) {
+	for name, body := range map[string]string{
+		"string distance": `{"regions":[{"region":"eu","url":"https://eu.example","distance":"120"},{"region":"us","url":"wss://us.example","distance":"9000"}]}`,
+		"number distance": `{"regions":[{"region":"eu","url":"https://eu.example","distance":120},{"region":"us","url":"wss://us.example","distance":9000,"extra":true}]}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := regionsServer(t, body, nil, "")
+			// A ws URL with a path: the path is replaced, the scheme mapped.
+			rs, err := FetchRegions(context.Background(), "ws"+srv.URL[len("http"):]+"/some/path", "good")
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := rs.GetRegions()
+			if len(r) != 2 || r[0].Region != "eu" || r[0].Distance != 120 || r[1].Url != "wss://us.example" || r[1].Distance != 9000 {
+				t.Fatalf("got %v", rs)
+			}
+		})
+	}
+}
+
+func TestFetchRegionsUnauthorized(t *testing.T) {
+	srv := regionsServer(t, `{}`, nil, "")
+	_, err := FetchRegions(context.Background(), srv.URL, "bad")
+	var he *HTTPError
+	if !errors.As(err, &he) || !he.IsAuth() || he.Message != "invalid token" {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestMaxAge(t *testing.T) {
+	for in, want := range map[string]time.Duration{
+		"":                       5 * time.Second,
+		"max-age=30":             30 * time.Second,
+		"public, max-age=2, x=1": 2 * time.Second,
+		"no-cache":               5 * time.Second,
+		"max-age=junk":           5 * time.Second,
+		`private, MAX-AGE="7"`:   7 * time.Second,
+	} {
+		if got := maxAge(in); got != want {
+			t.Errorf("maxAge(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func ri(region, url string) *livekit.RegionInfo { return &livekit.RegionInfo{Region: region, Url: url} }
+
+func TestPlan(t *testing.T) {
+	leave := []*livekit.RegionInfo{ri("eu2", "https://eu2.example"), ri("eu1", "wss://eu1.example/")}
+	fetched := []*livekit.RegionInfo{ri("eu1", "https://EU1.example"), ri("us", "https://us.example"), ri("bad", "ftp://x"), ri("empty", "")}
+	tests := []struct {
+		name    string
+		orig    string
+		leave   []*livekit.RegionInfo
+		fetched []*livekit.RegionInfo
+		failed  map[string]bool
+		want    []string
+	}{
+		{"order and dedup", "wss://proj.example", leave, fetched, nil,
+			[]string{"wss://eu2.example", "wss://eu1.example", "wss://us.example", "wss://proj.example"}},
+		{"skip failed in any spelling", "https://proj.example/", leave, fetched,
+			map[string]bool{"wss://eu2.example": true, "https://us.example/": true, "wss://eu1.example": false},
+			[]string{"wss://eu1.example", "wss://proj.example"}},
+		{"original only", "http://localhost:7880", nil, nil, nil, []string{"ws://localhost:7880"}},
+		{"original failed too", "wss://proj.example", nil, []*livekit.RegionInfo{ri("a", "wss://a.example")},
+			map[string]bool{"wss://a.example": true, "wss://proj.example": true}, nil},
+		{"original dedups against a region", "wss://us.example", nil, fetched, nil,
+			[]string{"wss://eu1.example", "wss://us.example"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Plan(tt.orig, tt.leave, tt.fetched, tt.failed)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("Plan = %q\n want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRegionCache(t *testing.T) {
+	var hits atomic.Int32
+	srv := regionsServer(t, `{"regions":[{"region":"eu","url":"wss://eu.example","distance":1}]}`, &hits, "max-age=10")
+	now := time.Unix(1000, 0)
+	c := &RegionCache{now: func() time.Time { return now }}
+	ctx := context.Background()
+
+	for range 3 {
+		r, err := c.Get(ctx, srv.URL, "good")
+		if err != nil || len(r) != 1 || r[0].Region != "eu" {
+			t.Fatalf("got %v %v", r, err)
+		}
+	}
+	if hits.Load() != 1 {
+		t.Fatalf("fetched %d times within max-age", hits.Load())
+	}
+	now = now.Add(11 * time.Second)
+	if _, err := c.Get(ctx, srv.URL, "good"); err != nil || hits.Load() != 2 {
+		t.Fatalf("after expiry: hits=%d err=%v", hits.Load(), err)
+	}
+
+	// Server-reported regions replace the list.
+	c.SetServerReported(srv.URL, &livekit.RegionSettings{Regions: []*livekit.RegionInfo{ri("us", "wss://us.example")}})
+	if r, _ := c.Get(ctx, srv.URL, "good"); len(r) != 1 || r[0].Region != "us" || hits.Load() != 2 {
+		t.Fatalf("server-reported list not used: %v hits=%d", r, hits.Load())
+	}
+
+	// Expired and the fetch fails: the stale copy comes back with the error.
+	now = now.Add(time.Minute)
+	r, err := c.Get(ctx, srv.URL, "bad")
+	var he *HTTPError
+	if !errors.As(err, &he) || len(r) != 1 || r[0].Region != "us" {
+		t.Fatalf("got %v %v", r, err)
+	}
+}
