@@ -41,19 +41,6 @@ func TestScenarioNames(t *testing.T) {
 	}
 }
 
-func TestNormalizeURL(t *testing.T) {
-	cases := map[string]string{
-		"https://a.livekit.cloud/": "wss://a.livekit.cloud",
-		"http://Host:7880":         "ws://host:7880",
-		"wss://x.y":                "wss://x.y",
-	}
-	for in, want := range cases {
-		if got := normalizeURL(in); got != want {
-			t.Errorf("normalizeURL(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestIsLoopbackURL(t *testing.T) {
 	for u, want := range map[string]bool{
 		"ws://127.0.0.1:7880": true, "ws://localhost": true, "wss://[::1]:1": true,

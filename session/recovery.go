@@ -206,7 +206,7 @@ func (s *Session) attemptFailed(err error, escalate bool) {
 	s.reason = err.Error()
 	s.dropConn()
 	if s.mode == modeFull || s.mode == modeNone {
-		s.failedURLs[normalizeURL(s.curURL)] = true
+		s.failedURLs[signaller.NormalizeURL(s.curURL)] = true
 		if len(s.plan) > 0 {
 			// Another region is left: try it now.
 			s.schedule(0)
