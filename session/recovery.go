@@ -20,6 +20,7 @@ func (s *Session) beginRecovery(mode recoveryMode, rr livekit.ReconnectReason, r
 	s.dropConn()
 	if s.mode == modeNone {
 		s.mode = mode
+		s.lastErr = nil
 		s.episode = time.Now()
 		s.attempt = 0
 		s.warned = false
@@ -42,7 +43,7 @@ func (s *Session) schedule(delay time.Duration) {
 	s.attempt++
 	s.phase = phaseWaiting
 	s.retryAt = time.Now().Add(delay)
-	s.setState(s.recoveringState(), s.reason)
+	s.setState(s.recoveringState(), s.describe())
 }
 
 func (s *Session) recoveringState() State {
@@ -68,7 +69,7 @@ func (s *Session) modeName() string {
 func (s *Session) attemptNow() {
 	if s.mode == modeResume && (s.attempt > resumeAttempts || !s.canResume()) {
 		s.mode = modeFull
-		s.setState(StateReconnecting, s.reason)
+		s.setState(StateReconnecting, s.describe())
 	}
 	if s.mode == modeResume {
 		s.dial(s.curURL, true)
@@ -180,7 +181,7 @@ func (s *Session) attemptFailed(err error, escalate bool) {
 			if tok, terr := s.creds.Token(); terr == nil {
 				s.token = tok
 				s.attempt-- // a fresh token is not a new attempt
-				s.reason = "token refused, retrying with a fresh one"
+				s.lastErr = errors.New("token refused, retrying with a fresh one")
 				s.schedule(0)
 				return
 			}
@@ -197,13 +198,13 @@ func (s *Session) attemptFailed(err error, escalate bool) {
 			// passed): a full reconnect right away.
 			s.mode = modeFull
 			s.leaveRegion = leaveErr.Leave.GetRegions()
-			s.reason = leaveErr.Error()
+			s.lastErr = leaveErr
 			s.dropConn()
 			s.schedule(0)
 			return
 		}
 	}
-	s.reason = err.Error()
+	s.lastErr = err
 	s.dropConn()
 	if s.mode == modeFull || s.mode == modeNone {
 		s.failedURLs[signaller.NormalizeURL(s.curURL)] = true
@@ -333,4 +334,13 @@ func (s *Session) fetchRegions() {
 		}
 		s.post(evRegions{gen: gen, regions: rs})
 	}()
+}
+
+// describe is the reason shown while recovering: the trigger of the episode
+// and what went wrong in the last attempt.
+func (s *Session) describe() string {
+	if s.lastErr == nil {
+		return s.reason
+	}
+	return s.reason + "; last attempt: " + s.lastErr.Error()
 }

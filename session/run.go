@@ -139,13 +139,13 @@ func (s *Session) onTimer(now time.Time) {
 	if !s.episode.IsZero() && s.everConnected {
 		elapsed := now.Sub(s.episode)
 		if s.cfg.ReconnectBudget > 0 && elapsed >= s.cfg.ReconnectBudget {
-			s.fatal(fmt.Errorf("%w: still not reconnected after %s (reconnect-budget), last problem: %s",
-				ErrBudgetSpent, elapsed.Round(time.Millisecond), s.reason))
+			s.fatal(fmt.Errorf("%w: still not reconnected after %s (reconnect-budget): %s",
+				ErrBudgetSpent, elapsed.Round(time.Millisecond), s.describe()))
 			return
 		}
 		if s.cfg.SlowRecoveryWarning > 0 && !s.warned && elapsed >= s.cfg.SlowRecoveryWarning {
 			s.warned = true
-			err := fmt.Errorf("recovery (%s) still running after %s, attempt %d", s.reason, elapsed.Round(time.Millisecond), s.attempt)
+			err := fmt.Errorf("recovery still running after %s, attempt %d: %s", elapsed.Round(time.Millisecond), s.attempt, s.describe())
 			s.disp.post(func() { s.h.OnWarning(err) })
 		}
 	}

@@ -44,7 +44,6 @@ type Session struct {
 	curURL        string
 	sigGen        uint64
 	conn          *signaller.Conn
-	dialing       bool
 	pcGen         uint64
 	pc            *peer
 	sub           *subscriberPeer
@@ -55,7 +54,8 @@ type Session struct {
 	forceRelay    bool
 	tracks        []*trackState
 	offerID       uint32
-	reason        string
+	reason        string // what started the current episode
+	lastErr       error  // why the last attempt of the episode failed
 	rrReason      livekit.ReconnectReason
 	attempt       int
 	episode       time.Time // start of the current recovery (zero when none)

@@ -88,7 +88,7 @@ func Dial(ctx context.Context, o DialOptions) (*Conn, *livekit.SignalResponse, e
 		if ctx.Err() != nil {
 			return nil, nil, ctx.Err()
 		}
-		return nil, nil, fmt.Errorf("signaller: connecting to %s: %w", o.URL, err)
+		return nil, nil, fmt.Errorf("signaller: connecting to %s: %w", withoutQuery(o.URL), err)
 	}
 
 	first, err := readFirst(ctx, ws, deadline)
@@ -356,4 +356,13 @@ func (c *Conn) readLoop() {
 			return
 		}
 	}
+}
+
+// withoutQuery shortens a signalling URL for messages: the query repeats what
+// the logs already say and would make every bus message a paragraph.
+func withoutQuery(u string) string {
+	if i := strings.IndexByte(u, '?'); i >= 0 {
+		return u[:i]
+	}
+	return u
 }

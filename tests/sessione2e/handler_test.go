@@ -1,0 +1,113 @@
+package sessione2e
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golivekitsink/golivekitsink/session"
+)
+
+// events records what the session tells its handler.
+type events struct {
+	t       testing.TB
+	mu      sync.Mutex
+	states  []session.StateChange
+	warns   []error
+	fatal   error
+	changed chan struct{}
+}
+
+func newEvents(t testing.TB) *events { return &events{t: t, changed: make(chan struct{})} }
+
+func (e *events) bump() {
+	close(e.changed)
+	e.changed = make(chan struct{})
+}
+
+func (e *events) OnStateChange(sc session.StateChange) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.t.Logf("%s state %s (%s) attempt=%d sid=%s", time.Now().Format("15:04:05.000"), sc.State, sc.Reason, sc.Attempt, sc.ParticipantSID)
+	e.states = append(e.states, sc)
+	e.bump()
+}
+func (e *events) OnKeyframeRequest(*session.Track) {}
+func (e *events) OnWarning(err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.warns = append(e.warns, err)
+	e.bump()
+}
+func (e *events) OnFatal(err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.fatal = err
+	e.bump()
+}
+func (e *events) OnTrackError(t *session.Track, err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.warns = append(e.warns, fmt.Errorf("%s: %w", t.Name(), err))
+	e.bump()
+}
+
+// waitState waits for a state change after index from that satisfies ok,
+// and returns it with its index.
+func (e *events) waitState(from int, timeout time.Duration, ok func(session.StateChange) bool) (session.StateChange, int) {
+	e.t.Helper()
+	deadline := time.After(timeout)
+	for {
+		e.mu.Lock()
+		for i := from; i < len(e.states); i++ {
+			if ok(e.states[i]) {
+				sc := e.states[i]
+				e.mu.Unlock()
+				return sc, i
+			}
+		}
+		ch := e.changed
+		e.mu.Unlock()
+		select {
+		case <-ch:
+		case <-deadline:
+			e.t.Fatalf("no matching state change within %s", timeout)
+		}
+	}
+}
+
+func (e *events) count() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.states)
+}
+
+func (e *events) waitFatal(timeout time.Duration) error {
+	e.t.Helper()
+	deadline := time.After(timeout)
+	for {
+		e.mu.Lock()
+		f, ch := e.fatal, e.changed
+		e.mu.Unlock()
+		if f != nil {
+			return f
+		}
+		select {
+		case <-ch:
+		case <-deadline:
+			e.t.Fatalf("session did not end within %s", timeout)
+		}
+	}
+}
+
+func isState(st session.State) func(session.StateChange) bool {
+	return func(sc session.StateChange) bool { return sc.State == st }
+}
+
+type testLogger struct{ t testing.TB }
+
+func (l testLogger) Debugf(f string, a ...any) {}
+func (l testLogger) Infof(f string, a ...any)  { l.t.Logf("I "+f, a...) }
+func (l testLogger) Warnf(f string, a ...any)  { l.t.Logf("W "+f, a...) }
+func (l testLogger) Errorf(f string, a ...any) { l.t.Logf("E "+f, a...) }
