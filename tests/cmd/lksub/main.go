@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	protoLogger "github.com/livekit/protocol/logger"
+	lksdk "github.com/livekit/server-sdk-go/v2"
+
 	"github.com/golivekitsink/golivekitsink/tests/harness"
 )
 
@@ -26,7 +29,11 @@ func main() {
 	out := flag.String("out", "", "directory for the received media files (default: a temp dir)")
 	seconds := flag.Int("seconds", 60, "stop after this many seconds at most")
 	wantVideo := flag.Bool("video", true, "exit 1 unless video frames decoded")
+	verbose := flag.Bool("v", false, "show the LiveKit SDK's own log")
 	flag.Parse()
+	if !*verbose {
+		lksdk.SetLogger(protoLogger.GetDiscardLogger())
+	}
 
 	t := &cliTB{name: "lksub"}
 	defer t.runCleanups()
