@@ -1,0 +1,199 @@
+package main
+
+/*
+#include "lk.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"runtime/cgo"
+	"unsafe"
+
+	"github.com/golivekitsink/golivekitsink/rtp"
+)
+
+// A chain is the short run of GStreamer elements behind one request pad:
+// ghost pad -> [steps...] -> appsink. Which steps depends on the caps
+// structure name that arrives on the pad; the table below is the only
+// place that knows. Raw input (videoconvert ! encoder, audioconvert !
+// audioresample ! opusenc) becomes more rows here.
+
+type chainStep struct {
+	factory  string
+	args     [][2]string // property=value, set with gst_util_set_object_arg
+	optional bool        // skipped when the element is not installed
+	// capsOut filters the link from this step to the next one ("" = none).
+	capsOut string
+}
+
+type chainSpec struct {
+	media string // caps structure name on the pad
+	codec rtp.Codec
+	steps []chainStep
+	// sinkCaps is what the appsink accepts: the form session.Track.WriteFrame wants.
+	sinkCaps string
+}
+
+const (
+	h264AU = "video/x-h264,stream-format=byte-stream,alignment=au"
+	h265AU = "video/x-h265,stream-format=byte-stream,alignment=au"
+	av1TU  = "video/x-av1,stream-format=obu-stream,alignment=tu"
+)
+
+var chainTable = []chainSpec{
+	{media: "video/x-h264", codec: rtp.CodecH264, sinkCaps: h264AU,
+		steps: []chainStep{{factory: "h264parse", args: [][2]string{{"config-interval", "-1"}}, capsOut: h264AU}}},
+	{media: "video/x-h265", codec: rtp.CodecH265, sinkCaps: h265AU,
+		steps: []chainStep{{factory: "h265parse", args: [][2]string{{"config-interval", "-1"}}, capsOut: h265AU}}},
+	{media: "video/x-vp8", codec: rtp.CodecVP8, sinkCaps: "video/x-vp8"},
+	{media: "video/x-vp9", codec: rtp.CodecVP9, sinkCaps: "video/x-vp9",
+		steps: []chainStep{{factory: "vp9parse", optional: true}}},
+	{media: "video/x-av1", codec: rtp.CodecAV1, sinkCaps: av1TU,
+		steps: []chainStep{{factory: "av1parse", capsOut: av1TU}}},
+	{media: "audio/x-opus", codec: rtp.CodecOpus, sinkCaps: "audio/x-opus"},
+}
+
+// eosOnlyChain is used when EOS arrives on a pad that never had caps: a
+// bare appsink, so that GstBin still sees a sink go EOS.
+var eosOnlyChain = chainSpec{media: "(eos)", sinkCaps: "ANY"}
+
+func lookupChain(media string) *chainSpec {
+	for i := range chainTable {
+		if chainTable[i].media == media {
+			return &chainTable[i]
+		}
+	}
+	return nil
+}
+
+// chain is one built chain. elems[0] is the ghost pad's target, the last
+// element is the appsink.
+type chain struct {
+	spec    *chainSpec
+	elems   []*C.GstElement
+	appsink *C.GstElement
+}
+
+// sinkCtx is what the appsink callbacks see (through a cgo.Handle).
+type sinkCtx struct {
+	pad   *sinkPad
+	codec rtp.Codec
+}
+
+type chainError struct {
+	missingPlugin bool
+	text          string
+}
+
+func (c *chainError) Error() string { return c.text }
+
+func asBin(el *C.GstElement) *C.GstBin { return (*C.GstBin)(unsafe.Pointer(el)) }
+
+func makeElement(factory, name string) *C.GstElement {
+	var el *C.GstElement
+	withCString(factory, func(f *C.char) {
+		withCString(name, func(n *C.char) { el = C.gst_element_factory_make(f, n) })
+	})
+	return el
+}
+
+func factoryExists(factory string) bool {
+	var ok bool
+	withCString(factory, func(f *C.char) {
+		fac := C.gst_element_factory_find(f)
+		if fac != nil {
+			ok = true
+			C.gst_object_unref(C.gpointer(fac))
+		}
+	})
+	return ok
+}
+
+// buildChain creates, links and starts the chain for pad p inside the bin
+// and points the ghost pad at it. gen makes element names unique across
+// rebuilds of the same pad.
+func buildChain(e *element, p *sinkPad, cs *chainSpec, gen int) (*chain, error) {
+	c := &chain{spec: cs}
+	var filters []string
+	fail := func(err error) (*chain, error) {
+		c.teardown(e, p.ghost)
+		return nil, err
+	}
+	for _, st := range cs.steps {
+		if st.optional && !factoryExists(st.factory) {
+			continue
+		}
+		el := makeElement(st.factory, fmt.Sprintf("%s-%s-%d", p.name, st.factory, gen))
+		if el == nil {
+			return fail(&chainError{missingPlugin: true,
+				text: fmt.Sprintf("%s: GStreamer element %q is missing (needed for %s input)", p.name, st.factory, cs.media)})
+		}
+		for _, kv := range st.args {
+			withCString(kv[0], func(k *C.char) {
+				withCString(kv[1], func(v *C.char) { C.lk_set_arg(el, k, v) })
+			})
+		}
+		C.gst_object_ref_sink(C.gpointer(el)) // the chain's own ref, see teardown
+		if C.gst_bin_add(asBin(e.gst), el) == 0 {
+			C.gst_object_unref(C.gpointer(el))
+			return fail(&chainError{text: fmt.Sprintf("%s: cannot add %s to the bin", p.name, st.factory)})
+		}
+		c.elems = append(c.elems, el)
+		filters = append(filters, st.capsOut)
+	}
+
+	sink := makeElement("appsink", fmt.Sprintf("%s-appsink-%d", p.name, gen))
+	if sink == nil {
+		return fail(&chainError{missingPlugin: true, text: p.name + `: GStreamer element "appsink" is missing (gst-plugins-base)`})
+	}
+	withCString("caps", func(k *C.char) {
+		withCString(cs.sinkCaps, func(v *C.char) { C.lk_set_arg(sink, k, v) })
+	})
+	h := cgo.NewHandle(&sinkCtx{pad: p, codec: cs.codec})
+	C.lk_appsink_setup(sink, C.uintptr_t(h)) // the appsink deletes h when it goes away
+	C.gst_object_ref_sink(C.gpointer(sink))
+	if C.gst_bin_add(asBin(e.gst), sink) == 0 {
+		C.gst_object_unref(C.gpointer(sink))
+		return fail(&chainError{text: p.name + ": cannot add appsink to the bin"})
+	}
+	c.elems = append(c.elems, sink)
+	c.appsink = sink
+
+	for i := 0; i+1 < len(c.elems); i++ {
+		ok := false
+		withCString(filters[i], func(f *C.char) { ok = C.lk_link_filtered(c.elems[i], c.elems[i+1], f) != 0 })
+		if !ok {
+			return fail(&chainError{text: fmt.Sprintf("%s: cannot link the %s chain (caps %q)", p.name, cs.media, filters[i])})
+		}
+	}
+	for i := len(c.elems) - 1; i >= 0; i-- {
+		C.gst_element_sync_state_with_parent(c.elems[i])
+	}
+	if C.lk_ghost_pad_set_target(p.ghost, c.elems[0]) == 0 {
+		return fail(&chainError{text: p.name + ": cannot set the ghost pad target"})
+	}
+	return c, nil
+}
+
+// teardown unhooks the ghost pad and removes the chain's elements from the
+// bin. The chain holds its own ref on each element: when the element is
+// disposed, GstBin removes its children before request pads are released.
+func (c *chain) teardown(e *element, ghost *C.GstPad) {
+	if c == nil {
+		return
+	}
+	if ghost != nil {
+		C.lk_ghost_pad_set_target(ghost, nil)
+	}
+	for _, el := range c.elems {
+		C.gst_element_set_locked_state(el, 1)
+		C.gst_element_set_state(el, C.GST_STATE_NULL)
+		if C.gst_object_has_as_parent((*C.GstObject)(unsafe.Pointer(el)), (*C.GstObject)(unsafe.Pointer(e.gst))) != 0 {
+			C.gst_bin_remove(asBin(e.gst), el)
+		}
+		C.gst_object_unref(C.gpointer(el))
+	}
+	c.elems = nil
+	c.appsink = nil
+}

@@ -1,0 +1,108 @@
+package main
+
+/*
+#include "lk.h"
+*/
+import "C"
+
+import (
+	"sync"
+	"unsafe"
+
+	"github.com/go-gst/go-glib/glib"
+	"github.com/go-gst/go-gst/gst"
+	"github.com/golivekitsink/golivekitsink/session"
+)
+
+// element is golivekitsink: a GstBin with request pads video_%u/audio_%u
+// (ghost pads into per-pad parser -> appsink chains), a signaller child
+// object for the LiveKit settings, and one session.Session while the
+// element is PAUSED or PLAYING.
+type element struct {
+	gst    *C.GstElement // self; borrowed, set in Constructed
+	sigObj *glib.Object  // the signaller GObject (our reference)
+	sig    *signaller
+	tracks sync.Map // *session.Track -> *sinkPad
+
+	// mu guards everything below. Lock order: sinkPad.mu before element.mu.
+	// Session handler callbacks never take mu.
+	mu        sync.Mutex
+	props     elementProps
+	pads      map[*C.GstPad]*sinkPad
+	nextVideo uint
+	nextAudio uint
+	sess      *session.Session
+	handler   *handler
+}
+
+func (e *element) New() glib.GoObjectSubclass {
+	return &element{props: defaultElementProps(), pads: map[*C.GstPad]*sinkPad{}}
+}
+
+func (e *element) ClassInit(klass *glib.ObjectClass) {
+	C.lk_element_class_setup(C.gpointer(klass.Unsafe()))
+	klass.InstallProperties(elementPropSpecs())
+	C.lk_install_simulate_signal(C.gpointer(klass.Unsafe()))
+}
+
+// Constructed creates the signaller (not in InstanceInit: go-glib holds its
+// registration lock there, docs/go-gst.md §4.6) and marks the bin a sink.
+func (e *element) Constructed(o *glib.Object) {
+	defer recoverToBus(nil, "constructed")
+	e.gst = (*C.GstElement)(o.Unsafe())
+	obj, err := glib.NewObjectWithProperties(signallerType, nil)
+	if err != nil {
+		panic("cannot create the signaller: " + err.Error())
+	}
+	e.sigObj = obj
+	e.sig = glib.FromObjectUnsafePrivate(obj.Unsafe()).(*signaller)
+	C.lk_set_sink_flag(e.gst)
+}
+
+// fromC finds the Go element behind a GstElement pointer.
+func fromC(el *C.GstElement) *element {
+	if el == nil {
+		return nil
+	}
+	e, _ := glib.FromObjectUnsafePrivate(unsafe.Pointer(el)).(*element)
+	return e
+}
+
+// ChangeState validates the settings at NULL->READY, runs the session
+// between READY->PAUSED and PAUSED->READY, and reports NO_PREROLL like any
+// live sink.
+func (e *element) ChangeState(self *gst.Element, t gst.StateChange) (ret gst.StateChangeReturn) {
+	defer func() {
+		if r := recover(); r != nil {
+			reportPanic(e.gst, "change-state", r)
+			ret = gst.StateChangeFailure
+		}
+	}()
+	switch t {
+	case gst.StateChangeNullToReady:
+		if err := e.validate(); err != nil {
+			err.post(e.gst)
+			return gst.StateChangeFailure
+		}
+	case gst.StateChangeReadyToPaused:
+		if !e.startSession() {
+			return gst.StateChangeFailure
+		}
+	}
+
+	ret = self.ParentChangeState(t)
+	if ret == gst.StateChangeFailure {
+		if t == gst.StateChangeReadyToPaused {
+			e.stopSession()
+		}
+		return ret
+	}
+
+	switch t {
+	case gst.StateChangeReadyToPaused, gst.StateChangePlayingToPaused:
+		ret = gst.StateChangeNoPreroll
+	case gst.StateChangePausedToReady:
+		e.stopSession()
+	}
+	return ret
+}

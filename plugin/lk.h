@@ -1,0 +1,48 @@
+/* C helpers of the golivekit plugin. Go calls these through cgo; they exist
+ * where go-gst v1.4.0 has a bug or no binding (see docs/go-gst.md). */
+#ifndef GOLIVEKIT_LK_H
+#define GOLIVEKIT_LK_H
+
+#include <stdint.h>
+#include <gst/gst.h>
+#include <gst/app/gstappsink.h>
+
+/* log.c */
+void lk_debug_init(void);
+gboolean lk_log_enabled(GstDebugLevel level);
+void lk_log(GstDebugLevel level, GObject *obj, const char *msg);
+
+/* gobject.c */
+GParamSpec *lk_param_spec_object(const char *name, const char *nick, const char *blurb, GType type, GParamFlags flags);
+GParamSpec *lk_param_spec_enum(const char *name, const char *nick, const char *blurb, GType type, gint def, GParamFlags flags);
+GType lk_connection_state_get_type(void);
+void lk_install_simulate_signal(gpointer klass);
+void lk_element_class_setup(gpointer klass);
+void lk_notify(GObject *obj, const char *prop);
+GType lk_object_type(GObject *obj);
+void lk_set_sink_flag(GstElement *el);
+
+/* bus.c */
+void lk_post_error(GstElement *el, GQuark domain, gint code, const char *text, const char *debug);
+void lk_post_warning(GstElement *el, GQuark domain, gint code, const char *text, const char *debug);
+void lk_post_connection(GstElement *el, const char *state, const char *reason, gint attempt,
+    const char *participant_sid, const char *region, const char *url, guint64 elapsed_ms,
+    const char *track_sids);
+GQuark lk_resource_error_quark(void);
+GQuark lk_stream_error_quark(void);
+GQuark lk_core_error_quark(void);
+
+/* trampolines.c */
+GstPad *lk_ghost_pad_new(GstElement *el, GstPadTemplate *templ, const char *name, uintptr_t handle);
+gboolean lk_pad_forward_event(GstPad *pad, GstObject *parent, GstEvent *event);
+gboolean lk_pad_forward_query(GstPad *pad, GstObject *parent, GstQuery *query);
+void lk_appsink_setup(GstElement *appsink, uintptr_t handle);
+gboolean lk_send_force_key_unit(GstElement *appsink);
+gboolean lk_ghost_pad_set_target(GstPad *ghost, GstElement *first);
+gboolean lk_link_filtered(GstElement *a, GstElement *b, const char *caps);
+void lk_set_arg(GstElement *el, const char *name, const char *value);
+gboolean lk_query_is_caps(GstQuery *q);
+gboolean lk_query_is_accept_caps(GstQuery *q);
+void lk_query_answer_template(GstPad *pad, GstQuery *q);
+
+#endif

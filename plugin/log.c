@@ -1,0 +1,26 @@
+/* The GStreamer debug category "golivekitsink" (GST_DEBUG=golivekit*:5). */
+#include "lk.h"
+
+GST_DEBUG_CATEGORY_STATIC (lk_debug);
+
+void
+lk_debug_init (void)
+{
+  if (lk_debug == NULL)
+    GST_DEBUG_CATEGORY_INIT (lk_debug, "golivekitsink", 0,
+        "golivekitsink: LiveKit publisher sink");
+}
+
+gboolean
+lk_log_enabled (GstDebugLevel level)
+{
+  return lk_debug != NULL && gst_debug_category_get_threshold (lk_debug) >= level;
+}
+
+void
+lk_log (GstDebugLevel level, GObject * obj, const char *msg)
+{
+  if (lk_debug == NULL)
+    return;
+  gst_debug_log (lk_debug, level, "golivekitsink", "session", 0, obj, "%s", msg);
+}

@@ -1,0 +1,56 @@
+package main
+
+/*
+#include "lk.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// logAt writes one line to the golivekitsink debug category; el (may be
+// nil) makes GStreamer prefix the line with the element's name.
+func logAt(level C.GstDebugLevel, el *C.GstElement, msg string) {
+	if !bool(C.lk_log_enabled(level) != 0) {
+		return
+	}
+	withCString(msg, func(c *C.char) {
+		C.lk_log(level, (*C.GObject)(unsafe.Pointer(el)), c)
+	})
+}
+
+func (e *element) debugf(format string, args ...any) {
+	if C.lk_log_enabled(C.GST_LEVEL_DEBUG) != 0 {
+		logAt(C.GST_LEVEL_DEBUG, e.gst, fmt.Sprintf(format, args...))
+	}
+}
+
+func (e *element) infof(format string, args ...any) {
+	if C.lk_log_enabled(C.GST_LEVEL_INFO) != 0 {
+		logAt(C.GST_LEVEL_INFO, e.gst, fmt.Sprintf(format, args...))
+	}
+}
+
+func (e *element) warnf(format string, args ...any) {
+	if C.lk_log_enabled(C.GST_LEVEL_WARNING) != 0 {
+		logAt(C.GST_LEVEL_WARNING, e.gst, fmt.Sprintf(format, args...))
+	}
+}
+
+// sessionLogger is the session.Logger of one element: the session's lines
+// go to the golivekitsink category, prefixed with the element name. The
+// session is responsible for never formatting secrets into them.
+type sessionLogger struct{ el *C.GstElement }
+
+func (l sessionLogger) logf(level C.GstDebugLevel, format string, args []any) {
+	if C.lk_log_enabled(level) != 0 {
+		logAt(level, l.el, fmt.Sprintf(format, args...))
+	}
+}
+
+func (l sessionLogger) Debugf(format string, args ...any) { l.logf(C.GST_LEVEL_DEBUG, format, args) }
+func (l sessionLogger) Infof(format string, args ...any)  { l.logf(C.GST_LEVEL_INFO, format, args) }
+func (l sessionLogger) Warnf(format string, args ...any)  { l.logf(C.GST_LEVEL_WARNING, format, args) }
+func (l sessionLogger) Errorf(format string, args ...any) { l.logf(C.GST_LEVEL_ERROR, format, args) }

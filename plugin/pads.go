@@ -1,0 +1,279 @@
+package main
+
+/*
+#include "lk.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"runtime/cgo"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/go-gst/go-gst/gst"
+	"github.com/golivekitsink/golivekitsink/rtp"
+	"github.com/golivekitsink/golivekitsink/session"
+)
+
+// sinkPad is one request pad (video_N / audio_N): a ghost pad whose
+// target is set when its chain is built on the first CAPS event.
+type sinkPad struct {
+	e     *element
+	name  string
+	video bool
+	ghost *C.GstPad // owned by the element
+
+	// mu guards chain and gen; held while a chain is built or replaced.
+	mu    sync.Mutex
+	chain *chain
+	gen   int
+
+	// sinkMu guards appsink (a ref of the current chain's appsink) for
+	// keyframe requests, which must not wait for a chain build.
+	sinkMu  sync.Mutex
+	appsink *C.GstElement
+
+	// track is read for every frame; nil while there is no published track.
+	track atomic.Pointer[session.Track]
+	eos   atomic.Bool
+
+	// Guarded by element.mu.
+	spec     *session.TrackSpec
+	released bool
+}
+
+// RequestNewPad creates video_N / audio_N (a requested name is ignored,
+// like livekitwebrtcsink) with its own counter per template.
+func (e *element) RequestNewPad(self *gst.Element, templ *gst.PadTemplate, name string, caps *gst.Caps) (ret *gst.Pad) {
+	defer recoverToBus(e.gst, "request-new-pad")
+	video := strings.HasPrefix(templ.Name(), "video")
+	e.mu.Lock()
+	var pname string
+	if video {
+		pname = fmt.Sprintf("video_%d", e.nextVideo)
+		e.nextVideo++
+	} else {
+		pname = fmt.Sprintf("audio_%d", e.nextAudio)
+		e.nextAudio++
+	}
+	e.mu.Unlock()
+
+	p := &sinkPad{e: e, name: pname, video: video}
+	h := cgo.NewHandle(p)
+	var ghost *C.GstPad
+	withCString(pname, func(n *C.char) {
+		ghost = C.lk_ghost_pad_new(e.gst, (*C.GstPadTemplate)(templ.Unsafe()), n, C.uintptr_t(h))
+	})
+	if ghost == nil {
+		h.Delete()
+		return nil
+	}
+	p.ghost = ghost // from here on the pad's destroy notify deletes h
+	e.mu.Lock()
+	e.pads[ghost] = p
+	e.mu.Unlock()
+	if C.gst_element_add_pad(e.gst, ghost) == 0 {
+		e.mu.Lock()
+		delete(e.pads, ghost)
+		e.mu.Unlock()
+		C.gst_object_unref(C.gpointer(C.gst_object_ref_sink(C.gpointer(ghost))))
+		return nil
+	}
+	e.debugf("pad %s requested", pname)
+	return gst.FromGstPadUnsafeNone(unsafe.Pointer(ghost))
+}
+
+// ReleasePad unpublishes the pad's track, removes its chain and the pad.
+func (e *element) ReleasePad(self *gst.Element, pad *gst.Pad) {
+	defer recoverToBus(e.gst, "release-pad")
+	ghost := (*C.GstPad)(pad.Unsafe())
+	e.mu.Lock()
+	p := e.pads[ghost]
+	delete(e.pads, ghost)
+	if p != nil {
+		p.released = true
+	}
+	sess := e.sess
+	e.mu.Unlock()
+	if p == nil {
+		return
+	}
+	if t := p.track.Swap(nil); t != nil {
+		e.forgetTrack(t)
+		if sess != nil {
+			sess.RemoveTrack(t)
+		}
+	}
+	p.mu.Lock()
+	c := p.chain
+	p.chain = nil
+	p.mu.Unlock()
+	p.setAppsink(nil)
+	c.teardown(e, ghost)
+	C.gst_pad_set_active(ghost, 0)
+	C.gst_element_remove_pad(e.gst, ghost)
+	e.debugf("pad %s released", p.name)
+}
+
+func (p *sinkPad) setAppsink(sink *C.GstElement) {
+	if sink != nil {
+		C.gst_object_ref(C.gpointer(sink))
+	}
+	p.sinkMu.Lock()
+	old := p.appsink
+	p.appsink = sink
+	p.sinkMu.Unlock()
+	if old != nil {
+		C.gst_object_unref(C.gpointer(old))
+	}
+}
+
+// requestKeyframe sends GstForceKeyUnit upstream from the pad's appsink.
+func (p *sinkPad) requestKeyframe() bool {
+	p.sinkMu.Lock()
+	sink := p.appsink
+	if sink != nil {
+		C.gst_object_ref(C.gpointer(sink))
+	}
+	p.sinkMu.Unlock()
+	if sink == nil {
+		return false
+	}
+	defer C.gst_object_unref(C.gpointer(sink))
+	return C.lk_send_force_key_unit(sink) != 0
+}
+
+// onCaps runs on the streaming thread for every CAPS event: the first one
+// builds the chain and publishes the track; a later one with another codec
+// replaces both. Returning false rejects the caps.
+func (p *sinkPad) onCaps(media string, width, height, channels int, capsStr string) bool {
+	e := p.e
+	cs := lookupChain(media)
+	if cs == nil || cs.codec.IsVideo() != p.video {
+		postWarning(e.gst, C.lk_stream_error_quark(), C.GST_STREAM_ERROR_WRONG_TYPE,
+			fmt.Sprintf("%s: unsupported caps %s", p.name, capsStr), "")
+		return false
+	}
+	spec := session.TrackSpec{Name: p.name, Codec: cs.codec, Width: width, Height: height}
+	if cs.codec == rtp.CodecOpus {
+		spec.Channels = channels
+		if spec.Channels <= 0 {
+			spec.Channels = 2
+		}
+	}
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.chain != nil && p.chain.spec == cs {
+		e.mu.Lock()
+		p.spec = &spec // same codec: new size only, the track stays
+		e.mu.Unlock()
+		return true
+	}
+	e.mu.Lock()
+	released := p.released
+	e.mu.Unlock()
+	if released {
+		return false
+	}
+	if p.chain != nil { // codec changed: new chain, new track
+		e.infof("%s: caps changed to %s, rebuilding", p.name, capsStr)
+		e.dropTrack(p)
+		p.setAppsink(nil)
+		p.chain.teardown(e, p.ghost)
+		p.chain = nil
+	}
+	p.gen++
+	c, err := buildChain(e, p, cs, p.gen)
+	if err != nil {
+		code := C.gint(C.GST_CORE_ERROR_NEGOTIATION)
+		if ce, ok := err.(*chainError); ok && ce.missingPlugin {
+			code = C.GST_CORE_ERROR_MISSING_PLUGIN
+		}
+		postError(e.gst, C.lk_core_error_quark(), code, err.Error(), "")
+		return false
+	}
+	p.chain = c
+	p.setAppsink(c.appsink)
+	e.debugf("%s: %s chain built for %s", p.name, cs.codec, capsStr)
+
+	e.mu.Lock()
+	p.spec = &spec
+	if e.sess != nil && p.track.Load() == nil {
+		e.addTrackLocked(p)
+	}
+	e.mu.Unlock()
+	return true
+}
+
+// onEOS mutes the track. A pad that never had caps gets a bare appsink so
+// that the bin can still aggregate EOS over its sinks.
+func (p *sinkPad) onEOS() {
+	p.eos.Store(true)
+	if t := p.track.Load(); t != nil {
+		t.SetMuted(true)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.chain != nil {
+		return
+	}
+	p.e.mu.Lock()
+	released := p.released
+	p.e.mu.Unlock()
+	if released {
+		return
+	}
+	p.gen++
+	c, err := buildChain(p.e, p, &eosOnlyChain, p.gen)
+	if err != nil {
+		p.e.warnf("%s: %v", p.name, err)
+		return
+	}
+	p.chain = c
+}
+
+// dropTrack unpublishes p's track, if any.
+func (e *element) dropTrack(p *sinkPad) {
+	t := p.track.Swap(nil)
+	if t == nil {
+		return
+	}
+	e.forgetTrack(t)
+	e.mu.Lock()
+	sess := e.sess
+	e.mu.Unlock()
+	if sess != nil {
+		sess.RemoveTrack(t)
+	}
+}
+
+// addTrackLocked publishes p's spec on the current session. e.mu is held.
+func (e *element) addTrackLocked(p *sinkPad) {
+	t, err := e.sess.AddTrack(*p.spec)
+	if err != nil || t == nil {
+		postWarning(e.gst, C.lk_stream_error_quark(), C.GST_STREAM_ERROR_FAILED,
+			fmt.Sprintf("%s: cannot publish track: %v", p.name, err), "")
+		return
+	}
+	e.rememberTrack(t, p)
+	p.track.Store(t)
+	if p.eos.Load() {
+		t.SetMuted(true)
+	}
+}
+
+// Track -> pad, for keyframe requests and track errors from the session.
+
+func (e *element) rememberTrack(t *session.Track, p *sinkPad) { e.tracks.Store(t, p) }
+func (e *element) forgetTrack(t *session.Track)               { e.tracks.Delete(t) }
+
+func (e *element) padForTrack(t *session.Track) *sinkPad {
+	if v, ok := e.tracks.Load(t); ok {
+		return v.(*sinkPad)
+	}
+	return nil
+}

@@ -1,0 +1,181 @@
+package main
+
+/*
+#include "lk.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/go-gst/go-glib/glib"
+	"github.com/golivekitsink/golivekitsink/session"
+)
+
+// elementProps are golivekitsink's own properties (the LiveKit connection
+// settings are on the signaller).
+type elementProps struct {
+	reconnectBudget uint // seconds, 0 = never give up
+	recoveryWarning uint // milliseconds
+	regionFailover  bool
+}
+
+func defaultElementProps() elementProps {
+	return elementProps{recoveryWarning: 3000}
+}
+
+// Property ids: the index in elementPropSpecs().
+const (
+	epSignaller = iota
+	epReconnectBudget
+	epRecoveryWarning
+	epRegionFailover
+)
+
+func elementPropSpecs() []*glib.ParamSpec {
+	rw := glib.ParameterReadWrite
+	var sigSpec *C.GParamSpec
+	withCString("signaller", func(n *C.char) {
+		withCString("Signaller", func(k *C.char) {
+			withCString("The LiveKit connection settings (GstGoLiveKitSignaller); set them as signaller::<property>", func(b *C.char) {
+				sigSpec = C.lk_param_spec_object(n, k, b, C.GType(signallerType), C.G_PARAM_READABLE)
+			})
+		})
+	})
+	return []*glib.ParamSpec{
+		epSignaller: glib.ToParamSpec(unsafe.Pointer(sigSpec)),
+		epReconnectBudget: glib.NewUintParam("reconnect-budget", "Reconnect budget",
+			"Seconds one recovery (resume, reconnect, region failover) may take before the element gives up with an ERROR; 0 = keep trying forever",
+			0, maxUint32, 0, rw),
+		epRecoveryWarning: glib.NewUintParam("recovery-warning", "Recovery warning",
+			"Post a WARNING when a recovery takes longer than this many milliseconds (0 = never warn)",
+			0, maxUint32, 3000, rw),
+		epRegionFailover: glib.NewBoolParam("region-failover", "Region failover",
+			"Fetch and fail over between the server's regions (/settings/regions) also on hosts that are not LiveKit Cloud (on *.livekit.cloud it is always on)",
+			false, rw),
+	}
+}
+
+func (e *element) SetProperty(self *glib.Object, id uint, v *glib.Value) {
+	defer recoverToBus(e.gst, "set-property")
+	gv := (*C.GValue)(v.Native())
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	switch id {
+	case epReconnectBudget:
+		e.props.reconnectBudget = uint(C.g_value_get_uint(gv))
+	case epRecoveryWarning:
+		e.props.recoveryWarning = uint(C.g_value_get_uint(gv))
+	case epRegionFailover:
+		e.props.regionFailover = C.g_value_get_boolean(gv) != 0
+	}
+}
+
+func (e *element) GetProperty(self *glib.Object, id uint) *glib.Value {
+	defer recoverToBus(e.gst, "get-property")
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	switch id {
+	case epSignaller:
+		if e.sigObj == nil {
+			return nil
+		}
+		// A value of the signaller's own type, not G_TYPE_OBJECT (docs/go-gst.md §1.2).
+		v, _ := glib.ValueInit(signallerType)
+		v.SetInstance(e.sigObj.Unsafe())
+		return v
+	case epReconnectBudget, epRecoveryWarning:
+		v, _ := glib.ValueInit(glib.TYPE_UINT)
+		if id == epReconnectBudget {
+			v.SetUInt(e.props.reconnectBudget)
+		} else {
+			v.SetUInt(e.props.recoveryWarning)
+		}
+		return v
+	case epRegionFailover:
+		v, _ := glib.GValue(e.props.regionFailover)
+		return v
+	}
+	return nil
+}
+
+// settingsError is a bad or missing setting, posted as a RESOURCE/SETTINGS
+// (or NOT_FOUND) ERROR whose text names the property.
+type settingsError struct {
+	code C.gint
+	text string
+}
+
+func (s *settingsError) Error() string { return s.text }
+
+func (s *settingsError) post(el *C.GstElement) {
+	postError(el, C.lk_resource_error_quark(), s.code, s.text, "")
+}
+
+func missing(prop, why string) *settingsError {
+	t := "signaller::" + prop + " is not set"
+	if why != "" {
+		t += " (" + why + ")"
+	}
+	return &settingsError{code: C.GST_RESOURCE_ERROR_NOT_FOUND, text: t}
+}
+
+// validate checks the settings at NULL->READY.
+func (e *element) validate() *settingsError {
+	s := e.sig.snapshot()
+	if strings.TrimSpace(s.wsURL) == "" {
+		return missing("ws-url", "the LiveKit server URL")
+	}
+	u, err := url.Parse(s.wsURL)
+	if err != nil || u.Host == "" {
+		return &settingsError{code: C.GST_RESOURCE_ERROR_SETTINGS,
+			text: fmt.Sprintf("signaller::ws-url %q is not a valid URL", s.wsURL)}
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "ws", "wss", "http", "https":
+	default:
+		return &settingsError{code: C.GST_RESOURCE_ERROR_SETTINGS,
+			text: fmt.Sprintf("signaller::ws-url %q: scheme must be ws, wss, http or https", s.wsURL)}
+	}
+	if s.token != "" {
+		return nil
+	}
+	switch {
+	case s.apiKey == "" && s.secret == "":
+		return &settingsError{code: C.GST_RESOURCE_ERROR_NOT_FOUND,
+			text: "signaller::auth-token is not set, nor signaller::api-key and signaller::secret-key"}
+	case s.apiKey == "":
+		return missing("api-key", "needed with signaller::secret-key to mint a token")
+	case s.secret == "":
+		return missing("secret-key", "needed with signaller::api-key to mint a token")
+	case s.room == "":
+		return missing("room-name", "needed to mint a token from signaller::api-key and signaller::secret-key")
+	}
+	return nil
+}
+
+// sessionConfig maps the properties onto session.Config.
+func (e *element) sessionConfig() session.Config {
+	s := e.sig.snapshot()
+	e.mu.Lock()
+	p := e.props
+	e.mu.Unlock()
+	return session.Config{
+		URL:                 s.wsURL,
+		AuthToken:           s.token,
+		APIKey:              s.apiKey,
+		APISecret:           s.secret,
+		Room:                s.room,
+		Identity:            s.identity,
+		Name:                s.partName,
+		PublishTimeout:      time.Duration(s.timeout) * time.Second,
+		ReconnectBudget:     time.Duration(p.reconnectBudget) * time.Second,
+		SlowRecoveryWarning: time.Duration(p.recoveryWarning) * time.Millisecond,
+		RegionFailover:      p.regionFailover,
+		Logger:              sessionLogger{el: e.gst},
+	}
+}
