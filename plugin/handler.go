@@ -39,7 +39,7 @@ func (h *handler) OnStateChange(sc session.StateChange) {
 		return
 	}
 	defer recoverToBus(h.el, "state-change handler")
-	h.e.infof("connection %s (reason %q, attempt %d, participant %s, region %q)",
+	h.e.debugf("connection %s (reason %q, attempt %d, participant %s, region %q)",
 		sc.State, sc.Reason, sc.Attempt, sc.ParticipantSID, sc.Region)
 	postConnection(h.el, sc)
 	h.e.sig.setConnectionState(connectionState(sc))

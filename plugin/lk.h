@@ -10,7 +10,7 @@
 /* log.c */
 void lk_debug_init(void);
 gboolean lk_log_enabled(GstDebugLevel level);
-void lk_log(GstDebugLevel level, GObject *obj, const char *msg);
+void lk_log(GstDebugLevel level, GObject *obj, const char *where, const char *msg);
 
 /* gobject.c */
 GParamSpec *lk_param_spec_object(const char *name, const char *nick, const char *blurb, GType type, GParamFlags flags);

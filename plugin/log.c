@@ -18,9 +18,9 @@ lk_log_enabled (GstDebugLevel level)
 }
 
 void
-lk_log (GstDebugLevel level, GObject * obj, const char *msg)
+lk_log (GstDebugLevel level, GObject * obj, const char *where, const char *msg)
 {
   if (lk_debug == NULL)
     return;
-  gst_debug_log (lk_debug, level, "golivekitsink", "session", 0, obj, "%s", msg);
+  gst_debug_log (lk_debug, level, "golivekitsink", where, 0, obj, "%s", msg);
 }

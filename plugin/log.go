@@ -13,11 +13,21 @@ import (
 // logAt writes one line to the golivekitsink debug category; el (may be
 // nil) makes GStreamer prefix the line with the element's name.
 func logAt(level C.GstDebugLevel, el *C.GstElement, msg string) {
-	if !bool(C.lk_log_enabled(level) != 0) {
+	logFrom(level, el, plugWhere, msg)
+}
+
+// The "function" column of the debug log says who wrote the line.
+var (
+	plugWhere    = C.CString("plugin")
+	sessionWhere = C.CString("session")
+)
+
+func logFrom(level C.GstDebugLevel, el *C.GstElement, where *C.char, msg string) {
+	if C.lk_log_enabled(level) == 0 {
 		return
 	}
 	withCString(msg, func(c *C.char) {
-		C.lk_log(level, (*C.GObject)(unsafe.Pointer(el)), c)
+		C.lk_log(level, (*C.GObject)(unsafe.Pointer(el)), where, c)
 	})
 }
 
@@ -46,7 +56,7 @@ type sessionLogger struct{ el *C.GstElement }
 
 func (l sessionLogger) logf(level C.GstDebugLevel, format string, args []any) {
 	if C.lk_log_enabled(level) != 0 {
-		logAt(level, l.el, fmt.Sprintf(format, args...))
+		logFrom(level, l.el, sessionWhere, fmt.Sprintf(format, args...))
 	}
 }
 

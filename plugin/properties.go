@@ -41,7 +41,10 @@ func elementPropSpecs() []*glib.ParamSpec {
 	var sigSpec *C.GParamSpec
 	withCString("signaller", func(n *C.char) {
 		withCString("Signaller", func(k *C.char) {
-			withCString("The LiveKit connection settings (GstGoLiveKitSignaller); set them as signaller::<property>", func(b *C.char) {
+			withCString("The LiveKit connection settings (GstGoLiveKitSignaller), set as signaller::<property>: "+
+				"ws-url (default ws://127.0.0.1:7880), api-key, secret-key, auth-token, room-name, "+
+				"participant-name (GStreamer), identity (gstreamer), timeout (s, 10), room-timeout (ms, 0), "+
+				"connection-state (read-only)", func(b *C.char) {
 				sigSpec = C.lk_param_spec_object(n, k, b, C.GType(signallerType), C.G_PARAM_READABLE)
 			})
 		})

@@ -40,12 +40,12 @@ const (
 )
 
 const (
-	defaultWSURL     = "ws://127.0.0.1:7880"
-	defaultPartName  = "GStreamer"
-	defaultIdentity  = "gstreamer"
-	defaultTimeoutS  = 10
-	maxTimeoutS      = 3600
-	maxUint32        = 1<<32 - 1
+	defaultWSURL    = "ws://127.0.0.1:7880"
+	defaultPartName = "GStreamer"
+	defaultIdentity = "gstreamer"
+	defaultTimeoutS = 10
+	maxTimeoutS     = 3600
+	maxUint32       = 1<<32 - 1
 )
 
 // Property ids: the index in signallerProps.
