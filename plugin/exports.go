@@ -24,13 +24,14 @@ func goLkHandleDelete(h C.uintptr_t) {
 
 //export goLkPadCaps
 func goLkPadCaps(h C.uintptr_t, name *C.char, width, height, channels C.int, caps *C.char) (ok C.int) {
-	p := cgo.Handle(h).Value().(*sinkPad)
+	var p *sinkPad
 	defer func() {
 		if r := recover(); r != nil {
-			reportPanic(p.e.gst, "caps event", r)
+			reportPanic(padElement(p), "caps event", r)
 			ok = 0
 		}
 	}()
+	p = cgo.Handle(h).Value().(*sinkPad)
 	if p.onCaps(C.GoString(name), int(width), int(height), int(channels), C.GoString(caps)) {
 		return 1
 	}
@@ -39,20 +40,30 @@ func goLkPadCaps(h C.uintptr_t, name *C.char, width, height, channels C.int, cap
 
 //export goLkPadEOS
 func goLkPadEOS(h C.uintptr_t) {
-	p := cgo.Handle(h).Value().(*sinkPad)
-	defer recoverToBus(p.e.gst, "eos event")
+	var p *sinkPad
+	defer func() {
+		if r := recover(); r != nil {
+			reportPanic(padElement(p), "eos event", r)
+		}
+	}()
+	p = cgo.Handle(h).Value().(*sinkPad)
 	p.onEOS()
 }
 
 //export goLkSample
 func goLkSample(h C.uintptr_t, data unsafe.Pointer, size C.size_t, pts C.int64_t, keyframe, header C.int) (ret C.int) {
-	ctx := cgo.Handle(h).Value().(*sinkCtx)
+	var ctx *sinkCtx
 	defer func() {
 		if r := recover(); r != nil {
-			reportPanic(ctx.pad.e.gst, "new-sample", r)
+			if ctx != nil {
+				reportPanic(padElement(ctx.pad), "new-sample", r)
+			} else {
+				reportPanic(nil, "new-sample", r)
+			}
 			ret = C.GST_FLOW_ERROR
 		}
 	}()
+	ctx = cgo.Handle(h).Value().(*sinkCtx)
 	t := ctx.pad.track.Load()
 	if t == nil || size == 0 {
 		return C.GST_FLOW_OK // not published (yet): live media is dropped
@@ -70,8 +81,8 @@ func goLkSample(h C.uintptr_t, data unsafe.Pointer, size C.size_t, pts C.int64_t
 
 //export goLkSinkEOS
 func goLkSinkEOS(h C.uintptr_t) {
+	defer recoverToBus(nil, "appsink eos")
 	ctx := cgo.Handle(h).Value().(*sinkCtx)
-	defer recoverToBus(ctx.pad.e.gst, "appsink eos")
 	ctx.pad.e.debugf("%s: EOS reached the appsink", ctx.pad.name)
 }
 
@@ -91,4 +102,11 @@ func goLkSimulate(el *C.GstElement, name *C.char) (ok C.gboolean) {
 		return 1
 	}
 	return 0
+}
+
+func padElement(p *sinkPad) *C.GstElement {
+	if p == nil || p.e == nil {
+		return nil
+	}
+	return p.e.gst
 }
