@@ -60,12 +60,25 @@ func RunPipeline(t testing.TB, launch string, env ...string) *Pipeline {
 // t.Cleanup; if the test failed, the output and debug log tails are logged.
 func RunPipelineIn(t testing.TB, pluginDir, launch string, env ...string) *Pipeline {
 	t.Helper()
+	return runPipeline(t, pluginDir, nil, launch, env...)
+}
+
+// RunPipelineNetns is RunPipeline inside network namespace ns (`ip netns exec`
+// execs gst-launch, so signals still reach it directly).
+func RunPipelineNetns(t testing.TB, ns, launch string, env ...string) *Pipeline {
+	t.Helper()
+	return runPipeline(t, PluginDir(t), []string{"ip", "netns", "exec", ns}, launch, env...)
+}
+
+func runPipeline(t testing.TB, pluginDir string, prefix []string, launch string, env ...string) *Pipeline {
+	t.Helper()
 	args, err := SplitArgs(launch)
 	if err != nil {
 		t.Fatalf("harness: pipeline %q: %v", launch, err)
 	}
 	p := &Pipeline{t: t, Launch: launch, Args: args, LogDir: t.TempDir(), done: make(chan struct{}), exit: -1}
-	cmd := exec.Command("gst-launch-1.0", append([]string{"-m", "-e"}, args...)...)
+	argv := append(append(prefix, "gst-launch-1.0", "-m", "-e"), args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(),
 		"GST_PLUGIN_PATH="+pluginDir,
 		"GST_REGISTRY="+filepath.Join(p.LogDir, "registry.bin"),

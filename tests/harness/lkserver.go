@@ -108,12 +108,18 @@ func StartServer(t testing.TB, o ServerOptions) *Server {
 		t.Skip("harness: " + msg)
 	}
 	s := &Server{t: t, opts: o, bin: bin, dir: t.TempDir()}
-	s.Port = FreePort(t, o.Host)
-	s.TCPPort = FreePort(t, o.Host)
-	s.UDPPort = FreePort(t, o.Host)
+	// In a namespace the host is not an address of ours: pick ports on
+	// loopback (the namespace is fresh, so they are free there too).
+	portHost := o.Host
+	if o.Netns != "" {
+		portHost = "127.0.0.1"
+	}
+	s.Port = FreePort(t, portHost)
+	s.TCPPort = FreePort(t, portHost)
+	s.UDPPort = FreePort(t, portHost)
 	if o.TURN {
-		s.TURNPort = FreePort(t, o.Host)
-		s.TLSPort = FreePort(t, o.Host)
+		s.TURNPort = FreePort(t, portHost)
+		s.TLSPort = FreePort(t, portHost)
 	}
 	s.cfgPath = filepath.Join(s.dir, "livekit.yaml")
 	s.logPath = filepath.Join(s.dir, fmt.Sprintf("livekit-%s.log", o.Version))
@@ -144,6 +150,9 @@ func (s *Server) config() ([]byte, error) {
 		"use_external_ip":           false,
 		"enable_loopback_candidate": strings.HasPrefix(o.Host, "127."),
 		"ips":                       map[string]any{"includes": []string{o.Host + "/32"}},
+		// Without its own STUN servers LiveKit hands out Google's, and clients
+		// would try to reach them: keep every packet on the test's addresses.
+		"stun_servers": []string{o.Host + ":3478"},
 	}
 	cfg := map[string]any{
 		"port":           s.Port,

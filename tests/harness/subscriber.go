@@ -25,6 +25,7 @@ type PacketInfo struct {
 	PayloadType uint8
 	PayloadSize int
 	SSRC        uint32
+	Keyframe    bool // the packet starts or carries a keyframe (H264 IDR/SPS, VP8 key frame)
 }
 
 // RecordedTrack is one subscribed track object. A publisher that reconnects
@@ -198,7 +199,7 @@ func (s *Subscriber) read(track *webrtc.TrackRemote, tr *trackRecorder) {
 		}
 		tr.rec.Packets = append(tr.rec.Packets, PacketInfo{At: now, Seq: pkt.SequenceNumber,
 			Timestamp: pkt.Timestamp, Marker: pkt.Marker, PayloadType: pkt.PayloadType,
-			PayloadSize: len(pkt.Payload), SSRC: pkt.SSRC})
+			PayloadSize: len(pkt.Payload), SSRC: pkt.SSRC, Keyframe: isKeyframePacket(tr.rec.Codec, pkt.Payload)})
 		if tr.sink != nil {
 			tr.rec.Frames += tr.sink.push(pkt)
 		}
