@@ -214,7 +214,10 @@ func (s *Session) attemptFailed(err error, escalate bool) {
 			return
 		}
 	}
-	if s.mode == modeResume && (escalate || s.regionsEnabled() && isUnreachable(err)) {
+	// With regions to go to, a server that cannot take the resume is not
+	// waited for: the full reconnect's plan moves to another region (the Go
+	// SDK escalates on any resume failure for the same reason).
+	if s.mode == modeResume && (escalate || s.regionsEnabled() && len(s.fetched)+len(s.leaveRegion.GetRegions()) > 0) {
 		s.mode = modeFull
 		s.schedule(0)
 		return

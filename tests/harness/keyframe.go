@@ -70,6 +70,25 @@ func (s *Subscriber) FirstKeyframeAfter(kind string, t time.Time) time.Time {
 	return first
 }
 
+// FirstKeyframeOnNewTrack is when the first keyframe packet of kind arrived
+// on a track subscribed after t: after a full reconnect the old track may
+// still carry a frame or two, but only the new one shows the new session.
+func (s *Subscriber) FirstKeyframeOnNewTrack(kind string, t time.Time) time.Time {
+	var first time.Time
+	for _, tr := range s.recorders(kind) {
+		tr.mu.Lock()
+		if tr.rec.SubscribedAt.After(t) {
+			for _, p := range tr.rec.Packets {
+				if p.Keyframe && (first.IsZero() || p.At.Before(first)) {
+					first = p.At
+				}
+			}
+		}
+		tr.mu.Unlock()
+	}
+	return first
+}
+
 // LastPacketBefore is when the last packet of kind arrived before t.
 func (s *Subscriber) LastPacketBefore(kind string, t time.Time) time.Time {
 	var last time.Time

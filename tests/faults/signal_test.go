@@ -1,0 +1,146 @@
+package faults
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/livekit/protocol/livekit"
+)
+
+// A signalling socket reset with the media path intact must not interrupt
+// media at all: the resume needs no ICE restart.
+func TestSignalResetKeepsMediaFlowing(t *testing.T) {
+	forEachVersion(t, func(t *testing.T, v string) {
+		w := newWorld(t, v, worldOptions{proxy: true})
+		w.waitPublishing()
+		sid := w.participantSID()
+		n := w.messageCount()
+		cut := time.Now()
+		w.proxy.ResetAll()
+		back := w.connectedAfter(n, 10*time.Second)
+		video, audio := w.gaps(cut, 4*time.Second)
+		report(t, "signal socket reset", video, audio, back["participant-sid"] == sid)
+		if back["participant-sid"] != sid {
+			t.Errorf("participant SID changed %s -> %s: a socket reset must resume", sid, back["participant-sid"])
+		}
+		if video > 250*time.Millisecond || audio > 250*time.Millisecond {
+			t.Errorf("media gap video %s audio %s, want <= 250ms", video, audio)
+		}
+		assertResumed(t, w, sid)
+	})
+}
+
+// Leave{RESUME} (what livekit-server sends when our transport fails, and
+// what killed livekitwebrtcsink pipelines): resume at once, same participant.
+func TestLeaveResume(t *testing.T) {
+	forEachVersion(t, func(t *testing.T, v string) {
+		w := newWorld(t, v, worldOptions{proxy: true})
+		w.waitPublishing()
+		sid := w.participantSID()
+		n := w.messageCount()
+		cut := time.Now()
+		w.proxy.InjectLeave(livekit.LeaveRequest_RESUME, livekit.DisconnectReason_CONNECTION_TIMEOUT,
+			&livekit.RegionSettings{Regions: []*livekit.RegionInfo{{Region: "here", Url: w.proxy.URL()}}})
+		back := w.connectedAfter(n, 10*time.Second)
+		video, audio := w.gaps(cut, 4*time.Second)
+		report(t, "leave RESUME", video, audio, back["participant-sid"] == sid)
+		if back["participant-sid"] != sid {
+			t.Errorf("participant SID changed %s -> %s", sid, back["participant-sid"])
+		}
+		if video > time.Second || audio > time.Second {
+			t.Errorf("media gap video %s audio %s, want <= 1s", video, audio)
+		}
+		assertResumed(t, w, sid)
+	})
+}
+
+// Leave{RECONNECT}: a new participant publishes everything again; the first
+// keyframe (asked for upstream) must reach the viewer within 2 s.
+func TestLeaveReconnect(t *testing.T) {
+	forEachVersion(t, func(t *testing.T, v string) {
+		w := newWorld(t, v, worldOptions{proxy: true})
+		w.waitPublishing()
+		sid := w.participantSID()
+		n := w.messageCount()
+		cut := time.Now()
+		w.proxy.InjectLeave(livekit.LeaveRequest_RECONNECT, livekit.DisconnectReason_STATE_MISMATCH, nil)
+		back := w.connectedAfter(n, 10*time.Second)
+		kgap := w.keyframeGap(cut, 10*time.Second)
+		_, audio := w.gaps(cut, 4*time.Second)
+		report(t, "leave RECONNECT", kgap, audio, back["participant-sid"] == sid)
+		if back["participant-sid"] == sid {
+			t.Errorf("participant SID kept (%s) after a full reconnect", sid)
+		}
+		if kgap > 2*time.Second {
+			t.Errorf("no decodable video for %s (to the first keyframe), want <= 2s", kgap)
+		}
+		if audio > 2*time.Second {
+			t.Errorf("audio gap %s, want <= 2s", audio)
+		}
+	})
+}
+
+// Leave{DISCONNECT} is the one leave that ends the pipeline, with the reason.
+func TestLeaveDisconnectIsAnErrorWithTheReason(t *testing.T) {
+	forEachVersion(t, func(t *testing.T, v string) {
+		w := newWorld(t, v, worldOptions{proxy: true})
+		w.waitPublishing()
+		w.proxy.InjectLeave(livekit.LeaveRequest_DISCONNECT, livekit.DisconnectReason_ROOM_DELETED, nil)
+		w.pipe.Wait(15 * time.Second)
+		errs := strings.Join(w.pipe.Errors(), "\n")
+		if !strings.Contains(errs, "ROOM_DELETED") {
+			t.Fatalf("want an ERROR naming ROOM_DELETED, got:\n%s", errs)
+		}
+		w.allowError = true // the ERROR is the expected outcome here
+	})
+}
+
+// Pongs held back past the server's ping timeout: the element declares the
+// socket dead and resumes; media keeps flowing meanwhile.
+func TestPingTimeoutResumes(t *testing.T) {
+	forEachVersion(t, func(t *testing.T, v string) {
+		w := newWorld(t, v, worldOptions{proxy: true})
+		w.waitPublishing()
+		sid := w.participantSID()
+		n := w.messageCount()
+		cut := time.Now()
+		w.proxy.DropAll(true)
+		resumed := w.stateAfter(n, "resuming", 30*time.Second)
+		w.proxy.DropAll(false)
+		back := w.connectedAfter(n, 15*time.Second)
+		video, _ := w.gaps(cut, time.Since(cut)+time.Second)
+		t.Logf("ping timeout noticed after %s (%s)", time.Since(cut).Round(time.Millisecond), resumed["reason"])
+		report(t, "signal silent (ping timeout)", video, 0, back["participant-sid"] == sid)
+		if back["participant-sid"] != sid {
+			t.Errorf("participant SID changed %s -> %s", sid, back["participant-sid"])
+		}
+		if video > 250*time.Millisecond {
+			t.Errorf("video gap %s while only signalling was silent, want <= 250ms", video)
+		}
+	})
+}
+
+// assertResumed checks the proxy saw a resume (reconnect=1 with our SID)
+// followed by SyncState with a subscription (v1.9.11 crashes without one).
+func assertResumed(t *testing.T, w *world, sid string) {
+	t.Helper()
+	found := false
+	for _, c := range w.proxy.Connections() {
+		if c.Reconnect && c.SID == sid {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no resume connection (reconnect=1&sid=%s) seen by the proxy", sid)
+	}
+	for _, f := range w.proxy.Frames() {
+		if f.Request != nil && f.Request.GetSyncState() != nil {
+			if f.Request.GetSyncState().GetSubscription() == nil {
+				t.Errorf("SyncState without subscription")
+			}
+			return
+		}
+	}
+	t.Errorf("no SyncState sent on resume")
+}
