@@ -1,0 +1,57 @@
+package faults
+
+import (
+	"testing"
+	"time"
+)
+
+// The seed bug: the publisher's UDP path dies while TCP works (a firewall,
+// a NAT that forgot us). livekit-server would send Leave{CONNECTION_TIMEOUT,
+// RESUME} after 15 s; the element notices its own dead media path within a
+// few seconds, resumes with an ICE restart and finds the server's ICE/TCP
+// candidate. Media must be back within 5 s of the cut, same participant.
+func TestUDPBlackholeEarly(t *testing.T) {
+	forEachVersion(t, func(t *testing.T, v string) {
+		blackhole(t, v, 0)
+	})
+}
+
+// Late in the connection (> 90 s) the server no longer switches its candidate
+// preference on the first failure: the client has to find the TCP path itself.
+func TestUDPBlackholeLate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes two minutes per server version")
+	}
+	forEachVersion(t, func(t *testing.T, v string) {
+		blackhole(t, v, 95*time.Second)
+	})
+}
+
+func blackhole(t *testing.T, version string, after time.Duration) {
+	w := newWorld(t, version, worldOptions{netns: true})
+	w.waitPublishing()
+	time.Sleep(after)
+	sid := w.participantSID()
+	n := w.messageCount()
+	cut := time.Now()
+	w.tp.BlockUDP(t)
+	back := w.connectedAfter(n, 30*time.Second)
+	if err := w.sub.WaitForPackets("video", w.sub.PacketCount("video")+30, 20*time.Second); err != nil {
+		t.Fatalf("media never came back over TCP: %v", err)
+	}
+	if dropped := w.tp.DroppedPackets(t); dropped == 0 {
+		t.Fatalf("the blackhole dropped nothing: the test did not test anything")
+	}
+	video, audio := w.gaps(cut, 10*time.Second)
+	fault := "UDP blackhole early"
+	if after > 0 {
+		fault = "UDP blackhole late"
+	}
+	report(t, fault, video, audio, back["participant-sid"] == sid)
+	if back["participant-sid"] != sid {
+		t.Errorf("participant SID changed %s -> %s: the server kept us, a resume must keep it", sid, back["participant-sid"])
+	}
+	if video > 5*time.Second || audio > 5*time.Second {
+		t.Errorf("media gap video %s audio %s after the UDP cut, want <= 5s", video, audio)
+	}
+}
