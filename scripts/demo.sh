@@ -53,6 +53,9 @@ rtc:
   node_ip: 127.0.0.1
   use_external_ip: false
   enable_loopback_candidate: true
+  # LiveKit hands out Google's STUN servers unless it has its own: keep the
+  # demo's traffic on this machine.
+  stun_servers: [127.0.0.1:3478]
   ips:
     includes: [127.0.0.1/32]
 keys:

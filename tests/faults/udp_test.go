@@ -55,3 +55,26 @@ func blackhole(t *testing.T, version string, after time.Duration) {
 		t.Errorf("media gap video %s audio %s after the UDP cut, want <= 5s", video, audio)
 	}
 }
+
+// The element notices a dead media path within about 3 s; a lossy one must
+// not look dead. 20% random UDP loss both ways for 30 s: no recovery may
+// start and media keeps flowing (NACKs repair what they can).
+func TestLossyUDPIsNotADeadPath(t *testing.T) {
+	forEachVersion(t, func(t *testing.T, v string) {
+		w := newWorld(t, v, worldOptions{netns: true})
+		w.waitPublishing()
+		n := w.messageCount()
+		cut := time.Now()
+		w.tp.LossyUDP(t, 20)
+		time.Sleep(30 * time.Second)
+		w.tp.UnblockUDP(t)
+		video, audio := w.gaps(cut, 31*time.Second)
+		report(t, "20% UDP loss (no recovery expected)", video, audio, true)
+		for _, m := range w.pipe.ElementMessages("golivekitsink-connection")[n:] {
+			t.Errorf("a lossy link started a recovery: %s", m)
+		}
+		if video > time.Second {
+			t.Errorf("video gap %s on a lossy (not dead) link, want <= 1s", video)
+		}
+	})
+}

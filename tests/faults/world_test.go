@@ -36,6 +36,7 @@ type worldOptions struct {
 	elemProps  string // extra golivekitsink properties
 	wsURL      string // overrides the URL the element dials
 	authToken  string // use signaller::auth-token instead of key/secret
+	room       string // default: derived from the test name
 	serverOpts harness.ServerOptions
 }
 
@@ -54,7 +55,10 @@ func launchLine(wsURL, key, secret, room, token, extra string) string {
 
 func newWorld(t *testing.T, version string, o worldOptions) *world {
 	t.Helper()
-	w := &world{t: t, room: "faults-" + strings.NewReplacer("/", "-", ".", "-").Replace(t.Name())}
+	w := &world{t: t, room: o.room}
+	if w.room == "" {
+		w.room = "faults-" + strings.NewReplacer("/", "-", ".", "-").Replace(t.Name())
+	}
 	so := o.serverOpts
 	so.Version = version
 	if o.netns {

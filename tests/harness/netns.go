@@ -165,6 +165,13 @@ func (tp *Topology) BlockUDP(t testing.TB) {
 	tp.setFault(t, faultUDPTable, "meta l4proto udp", true)
 }
 
+// LossyUDP drops pct percent of the publisher's UDP packets at random, both
+// ways: a bad link, not a dead one. UnblockUDP removes it.
+func (tp *Topology) LossyUDP(t testing.TB, pct int) {
+	t.Helper()
+	tp.setFault(t, faultUDPTable, fmt.Sprintf("meta l4proto udp numgen random mod 100 < %d", pct), true)
+}
+
 // UnblockUDP removes the UDP blackhole. Idempotent.
 func (tp *Topology) UnblockUDP(t testing.TB) { t.Helper(); tp.setFault(t, faultUDPTable, "", false) }
 
