@@ -71,3 +71,22 @@ done
 (cd "$ROOT" && go mod download)
 (cd "$ROOT/tests" && go mod download)
 log "done"
+
+# --- packaging, examples and viewer (debian/, examples/, viewer/) ------------
+# dpkg-buildpackage (tests/packaging), a C compiler for examples/c, chromium
+# for tests/viewer. npm only when no npm is on PATH (e.g. NodeSource's nodejs
+# bundles its own and conflicts with Debian's npm package).
+extra=()
+for p in dpkg-dev debhelper fakeroot build-essential chromium; do
+  st="$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)"
+  [[ "$st" == installed ]] || extra+=("$p")
+done
+command -v npm >/dev/null 2>&1 || extra+=(npm)
+if ((${#extra[@]})); then
+  say "installing Debian packages: ${extra[*]}"
+  SUDO=()
+  if [[ $(id -u) -ne 0 ]]; then SUDO=(sudo); fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${SUDO[@]}" apt-get update -qq
+  "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${extra[@]}" >/dev/null
+fi
