@@ -114,30 +114,39 @@ func StartServer(t testing.TB, o ServerOptions) *Server {
 	if o.Netns != "" {
 		portHost = "127.0.0.1"
 	}
-	s.Port = FreePort(t, portHost)
-	s.TCPPort = FreePort(t, portHost)
-	s.UDPPort = FreePort(t, portHost)
-	if o.TURN {
-		s.TURNPort = FreePort(t, portHost)
-		s.TLSPort = FreePort(t, portHost)
-	}
 	s.cfgPath = filepath.Join(s.dir, "livekit.yaml")
 	s.logPath = filepath.Join(s.dir, fmt.Sprintf("livekit-%s.log", o.Version))
-	cfg, err := s.config()
-	if err != nil {
-		t.Fatalf("harness: livekit config: %v", err)
-	}
-	if err := os.WriteFile(s.cfgPath, cfg, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("livekit-server %s log tail (%s):\n%s", o.Version, s.logPath, s.LogTail(60))
 		}
 		s.Stop()
 	})
-	s.start()
-	return s
+	// A port found free can be taken by another process before the server
+	// binds it; then the server exits at once, and new ports are tried.
+	var err error
+	for try := 0; try < 3; try++ {
+		s.Port = FreePort(t, portHost)
+		s.TCPPort = FreePort(t, portHost)
+		s.UDPPort = FreePort(t, portHost)
+		if o.TURN {
+			s.TURNPort = FreePort(t, portHost)
+			s.TLSPort = FreePort(t, portHost)
+		}
+		cfg, cerr := s.config()
+		if cerr != nil {
+			t.Fatalf("harness: livekit config: %v", cerr)
+		}
+		if werr := os.WriteFile(s.cfgPath, cfg, 0o600); werr != nil {
+			t.Fatal(werr)
+		}
+		if err = s.tryStart(); err == nil {
+			return s
+		}
+		t.Logf("harness: livekit-server %s did not start (%v), trying other ports", o.Version, err)
+	}
+	t.Fatalf("harness: livekit-server %s not ready: %v\nlog tail:\n%s", o.Version, err, s.LogTail(40))
+	return nil
 }
 
 // config builds the YAML config; ExtraYAML is deep-merged over it.
@@ -200,11 +209,18 @@ func mergeMaps(dst, src map[string]any) {
 }
 
 func (s *Server) start() {
-	t := s.t
-	t.Helper()
+	s.t.Helper()
+	if err := s.tryStart(); err != nil {
+		s.t.Fatalf("harness: livekit-server %s not ready: %v\nlog tail:\n%s", s.opts.Version, err, s.LogTail(40))
+	}
+}
+
+// tryStart starts the process and waits until it answers; on failure the
+// process is gone again.
+func (s *Server) tryStart() error {
 	logf, err := os.OpenFile(s.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	args := []string{s.bin, "--config", s.cfgPath}
 	if s.opts.Netns != "" {
@@ -216,7 +232,7 @@ func (s *Server) start() {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
-		t.Fatalf("harness: start livekit-server: %v", err)
+		return fmt.Errorf("start livekit-server: %w", err)
 	}
 	done := make(chan struct{})
 	go func() { cmd.Wait(); logf.Close(); close(done) }()
@@ -225,8 +241,9 @@ func (s *Server) start() {
 	s.mu.Unlock()
 	if err := s.waitReady(30*time.Second, done); err != nil {
 		s.Kill()
-		t.Fatalf("harness: livekit-server %s not ready: %v\nlog tail:\n%s", s.opts.Version, err, s.LogTail(40))
+		return err
 	}
+	return nil
 }
 
 // waitReady polls GET / until it returns 200 "OK".
