@@ -36,9 +36,6 @@ type Config struct {
 	ForceRelay bool
 	// ExtraICEServers are added to the servers LiveKit hands out (stun-server, turn-servers).
 	ExtraICEServers []string
-	// EarlyResume: resume on our own when ICE is disconnected this long while
-	// the signalling socket is fine. Zero disables (wait for the server).
-	EarlyResume time.Duration
 
 	// Logger receives the session's log lines; nil discards them.
 	Logger Logger

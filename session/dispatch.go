@@ -6,11 +6,12 @@ import "sync"
 // state machine never waits for GStreamer (posting a bus message, pushing an
 // event upstream) and the handler never runs under a session lock.
 type dispatcher struct {
-	mu     sync.Mutex
-	queue  []func()
-	wake   chan struct{}
-	closed bool
-	done   chan struct{}
+	mu      sync.Mutex
+	queue   []func()
+	wake    chan struct{}
+	closed  bool
+	done    chan struct{}
+	onPanic func(any)
 }
 
 func newDispatcher() *dispatcher {
@@ -55,7 +56,7 @@ func (d *dispatcher) run() {
 			closed := d.closed
 			d.mu.Unlock()
 			for _, f := range q {
-				f()
+				d.call(f)
 			}
 			if len(q) == 0 {
 				if closed {
@@ -65,4 +66,15 @@ func (d *dispatcher) run() {
 			}
 		}
 	}
+}
+
+// call runs one handler callback; a panic in the application's handler must
+// not take the dispatcher (and every later message) down with it.
+func (d *dispatcher) call(f func()) {
+	defer func() {
+		if r := recover(); r != nil && d.onPanic != nil {
+			d.onPanic(r)
+		}
+	}()
+	f()
 }

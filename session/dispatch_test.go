@@ -27,3 +27,16 @@ func TestDispatcherKeepsOrderAndDrainsOnClose(t *testing.T) {
 	}
 	d.post(func() { t.Error("callback ran after close") })
 }
+
+func TestDispatcherSurvivesAPanickingHandler(t *testing.T) {
+	d := newDispatcher()
+	var recovered any
+	d.onPanic = func(r any) { recovered = r }
+	ran := false
+	d.post(func() { panic("boom") })
+	d.post(func() { ran = true })
+	d.close()
+	if recovered != "boom" || !ran {
+		t.Fatalf("recovered %v, later callback ran %v; want the panic caught and the next callback run", recovered, ran)
+	}
+}

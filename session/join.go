@@ -55,6 +55,12 @@ func (s *Session) onReconnectResponse(r *livekit.ReconnectResponse) {
 	}
 	s.startPings()
 	s.sendSyncState()
+	// Tracks added while the socket was down have not been announced yet.
+	for _, ts := range s.tracks {
+		if !ts.requested && !ts.failed {
+			s.publishTrack(ts)
+		}
+	}
 	s.phase = phaseNegotiating
 	s.pcDeadline = time.Now().Add(pcConnectTimeout)
 

@@ -117,12 +117,12 @@ func (s *Session) dial(u string, resume bool) {
 	s.log.Debugf("dialing %s (resume=%v, attempt %d)", u, resume, s.attempt)
 	opts := signaller.DialOptions{URL: wsURL, Token: s.token, Timeout: joinTimeout, Logger: s.log}
 	ctx := s.ctx
-	go func() {
+	s.spawn(func() {
 		conn, first, err := signaller.Dial(ctx, opts)
 		if !s.post(evDialed{gen: gen, url: u, conn: conn, first: first, err: err}) && conn != nil {
 			_ = conn.Close()
 		}
-	}()
+	})
 }
 
 // dropConn forgets the current websocket: its late events are stale.
@@ -144,14 +144,14 @@ func (s *Session) onDialed(e evDialed) {
 	conn := e.conn
 	// The forwarder ends when the socket does; the socket is owned by the
 	// session goroutine and closed by dropConn/teardown.
-	go func() {
+	s.spawn(func() {
 		for m := range conn.Messages() {
 			if !s.post(evSignal{gen: gen, msg: m}) {
 				return
 			}
 		}
 		s.post(evSignalClosed{gen: gen, err: conn.Err()})
-	}()
+	})
 	switch {
 	case e.first.GetJoin() != nil:
 		s.onJoin(e.first.GetJoin())
@@ -274,12 +274,12 @@ func (s *Session) closePeers() {
 	if s.pc != nil {
 		pc := s.pc.pc
 		s.pc = nil
-		go func() { _ = pc.Close() }() // pion's Close waits for its goroutines; not on the loop
+		s.spawn(func() { _ = pc.Close() }) // pion's Close waits for its goroutines; not on the loop
 	}
 	if s.sub != nil {
 		pc := s.sub.pc
 		s.sub = nil
-		go func() { _ = pc.Close() }()
+		s.spawn(func() { _ = pc.Close() })
 	}
 }
 
@@ -327,7 +327,7 @@ func (s *Session) fetchRegions() {
 		return
 	}
 	u, tok, gen := s.url0, s.token, s.sigGen
-	go func() {
+	s.spawn(func() {
 		ctx, cancel := context.WithTimeout(s.ctx, 3*time.Second)
 		defer cancel()
 		rs, err := signaller.FetchRegions(ctx, u, tok)
@@ -336,7 +336,7 @@ func (s *Session) fetchRegions() {
 			return
 		}
 		s.post(evRegions{gen: gen, regions: rs})
-	}()
+	})
 }
 
 // describe is the reason shown while recovering: the trigger of the episode

@@ -11,6 +11,7 @@ import (
 // run is the session goroutine: the one owner of connection state.
 func (s *Session) run() {
 	defer close(s.done)
+	defer s.recoverPanic()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 

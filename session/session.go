@@ -128,13 +128,15 @@ func New(cfg Config, h Handler) (*Session, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Session{
+	s := &Session{
 		cfg: cfg, creds: creds, h: h, log: cfg.Logger, api: api,
 		ctx: ctx, cancel: cancel,
 		events: make(chan event, 1024), done: make(chan struct{}),
 		disp: newDispatcher(), url0: cfg.URL, curURL: cfg.URL,
 		failedURLs: map[string]bool{},
-	}, nil
+	}
+	s.disp.onPanic = func(r any) { s.log.Errorf("handler panicked: %v", r) }
+	return s, nil
 }
 
 // Start connects in the background; progress is reported to the Handler.

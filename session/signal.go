@@ -171,7 +171,8 @@ func (s *Session) onTrackPublished(r *livekit.TrackPublishedResponse) {
 			return
 		}
 		ts.sender = tr.Sender()
-		go readRTCP(ts.sender, ts.t) // ends when the sender stops with its peer connection
+		sender, t := ts.sender, ts.t
+		s.spawn(func() { readRTCP(sender, t) }) // ends when the sender stops with its peer connection
 		s.negotiate()
 		if s.phase == phaseConnected {
 			s.setState(StateConnected, "track "+ts.t.spec.Name+" published")
