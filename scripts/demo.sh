@@ -78,6 +78,25 @@ for _ in $(seq 1 150); do
 done
 [[ -n "$ready" ]] || { echo "demo: server not ready; log tail:" >&2; tail -20 "$OUT/livekit.log" >&2; exit 1; }
 
+# --- browser viewer (viewer/, scripts/viewer-serve.sh) -----------------------
+# Serves viewer/dist on 127.0.0.1 with a minted subscriber token and prints the
+# page URL. DEMO_VIEWER=0 skips it; failing to start it does not stop the demo.
+if [[ "${DEMO_VIEWER:-1}" == 1 ]]; then
+  LIVEKIT_URL="ws://127.0.0.1:$PORT" LIVEKIT_API_KEY="$KEY" LIVEKIT_API_SECRET="$SECRET" ROOM=demo \
+    "$ROOT/scripts/viewer-serve.sh" >"$OUT/viewer.log" 2>&1 &
+  pids+=($!)
+  viewer_url=
+  for _ in $(seq 1 600); do  # up to 60 s: npm ci and a go build on first use
+    viewer_url="$(sed -n 's/^viewer: //p' "$OUT/viewer.log" | head -1)"
+    [[ -n "$viewer_url" ]] && break
+    kill -0 "${pids[-1]}" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [[ -n "$viewer_url" ]]; then echo "demo: watch in a browser: $viewer_url"
+  else echo "demo: viewer not started (log: $OUT/viewer.log)" >&2; fi
+fi
+# --- end browser viewer ---------------------------------------------------------
+
 echo "demo: building the subscriber (tests/cmd/lksub)"
 (cd "$ROOT/tests" && go build -o "$OUT/lksub" ./cmd/lksub)
 "$OUT/lksub" -url "ws://127.0.0.1:$PORT" -key "$KEY" -secret "$SECRET" -room demo \
