@@ -33,7 +33,8 @@ lk_post_warning (GstElement * el, GQuark domain, gint code, const char *text,
 void
 lk_post_connection (GstElement * el, const char *state, const char *reason,
     gint attempt, const char *participant_sid, const char *region,
-    const char *url, guint64 elapsed_ms, const char *track_sids)
+    const char *url, guint64 elapsed_ms, const char *track_sids,
+    const char *transport)
 {
   GstStructure *s = gst_structure_new ("golivekitsink-connection",
       "state", G_TYPE_STRING, state,
@@ -44,6 +45,7 @@ lk_post_connection (GstElement * el, const char *state, const char *reason,
       "url", G_TYPE_STRING, url,
       "elapsed-ms", G_TYPE_UINT64, elapsed_ms,
       "track-sids", G_TYPE_STRING, track_sids,
+      "transport", G_TYPE_STRING, transport,
       NULL);
   gst_element_post_message (el, gst_message_new_element (GST_OBJECT (el), s));
 }

@@ -21,7 +21,8 @@ import (
 //	ELEMENT golivekitsink-connection, state=(string), reason=(string),
 //	        attempt=(int), participant-sid=(string), region=(string),
 //	        url=(string), elapsed-ms=(guint64),
-//	        track-sids=(string)"video_0=TR_x,audio_0=TR_y"
+//	        track-sids=(string)"video_0=TR_x,audio_0=TR_y",
+//	        transport=(string)"udp/host" (media path when connected: udp|tcp / host|srflx|prflx|relay)
 
 func postError(el *C.GstElement, domain C.GQuark, code C.gint, text, debug string) {
 	withCString(text, func(ct *C.char) {
@@ -59,7 +60,7 @@ func trackSIDString(m map[string]string) string {
 }
 
 func postConnection(el *C.GstElement, sc session.StateChange) {
-	strs := []string{sc.State.String(), sc.Reason, sc.ParticipantSID, sc.Region, sc.URL, trackSIDString(sc.TrackSIDs)}
+	strs := []string{sc.State.String(), sc.Reason, sc.ParticipantSID, sc.Region, sc.URL, trackSIDString(sc.TrackSIDs), sc.Transport}
 	cs := make([]*C.char, len(strs))
 	for i, s := range strs {
 		cs[i] = C.CString(s)
@@ -70,5 +71,5 @@ func postConnection(el *C.GstElement, sc session.StateChange) {
 		}
 	}()
 	C.lk_post_connection(el, cs[0], cs[1], C.gint(sc.Attempt), cs[2], cs[3], cs[4],
-		C.guint64(sc.Elapsed.Milliseconds()), cs[5])
+		C.guint64(sc.Elapsed.Milliseconds()), cs[5], cs[6])
 }

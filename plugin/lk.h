@@ -22,12 +22,44 @@ void lk_notify(GObject *obj, const char *prop);
 GType lk_object_type(GObject *obj);
 void lk_set_sink_flag(GstElement *el);
 
+/* reftypes.c */
+GType lk_congestion_control_get_type(void);
+GType lk_ice_transport_policy_get_type(void);
+GType lk_signaller_role_get_type(void);
+GType lk_mitigation_mode_get_type(void);
+GType lk_caps_type(void);
+GType lk_structure_type(void);
+GType lk_value_array_type(void);
+GParamSpec *lk_param_spec_flags(const char *name, const char *nick, const char *blurb, GType type, guint def, GParamFlags flags);
+GParamSpec *lk_param_spec_boxed(const char *name, const char *nick, const char *blurb, GType type, GParamFlags flags);
+GParamSpec *lk_param_spec_int(const char *name, const char *nick, const char *blurb, gint min, gint max, gint def, GParamFlags flags);
+GParamSpec *lk_param_spec_uint(const char *name, const char *nick, const char *blurb, guint min, guint max, guint def, GParamFlags flags);
+GParamSpec *lk_param_spec_bool(const char *name, const char *nick, const char *blurb, gboolean def, GParamFlags flags);
+GParamSpec *lk_param_spec_string(const char *name, const char *nick, const char *blurb, const char *def, GParamFlags flags);
+GParamSpec *lk_param_spec_string_array(const char *name, const char *nick, const char *blurb, const char *elem_name, GParamFlags flags);
+char *lk_value_dup_caps_string(const GValue *v);
+void lk_value_take_caps_string(GValue *v, const char *s);
+char *lk_value_dup_structure_string(const GValue *v);
+void lk_value_set_structure_string(GValue *v, const char *s);
+guint lk_value_array_size(const GValue *v);
+const char *lk_value_array_string(const GValue *v, guint i);
+void lk_value_array_append_string(GValue *v, const char *s);
+void lk_value_set_flags(GValue *v, guint f);
+void lk_value_set_object(GValue *v, gpointer o);
+void lk_install_encoder_setup_signal(gpointer klass);
+gboolean lk_emit_encoder_setup(GstElement *el, const char *consumer, const char *pad_name, GstElement *encoder);
+gboolean lk_pad_upstream_is_live(GstPad *pad);
+GstState lk_element_state(GstElement *el);
+gboolean lk_object_is_a(gpointer obj, GType t);
+char **lk_caps_split(const char *caps_str);
+gboolean lk_structure_has_field(const char *structure, const char *field);
+
 /* bus.c */
 void lk_post_error(GstElement *el, GQuark domain, gint code, const char *text, const char *debug);
 void lk_post_warning(GstElement *el, GQuark domain, gint code, const char *text, const char *debug);
 void lk_post_connection(GstElement *el, const char *state, const char *reason, gint attempt,
     const char *participant_sid, const char *region, const char *url, guint64 elapsed_ms,
-    const char *track_sids);
+    const char *track_sids, const char *transport);
 GQuark lk_resource_error_quark(void);
 GQuark lk_stream_error_quark(void);
 GQuark lk_core_error_quark(void);

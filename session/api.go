@@ -89,6 +89,9 @@ type StateChange struct {
 	Region         string
 	URL            string            // signalling URL in use (no token)
 	TrackSIDs      map[string]string // track name -> TR_ SID
+	// Transport is the media path while connected: "udp/host", "tcp/host",
+	// "udp/relay", … (protocol / local candidate type); "" otherwise.
+	Transport string
 	Elapsed        time.Duration     // time since the recovery episode began
 }
 

@@ -84,3 +84,17 @@ type subscriberPeer struct {
 	pc  *webrtc.PeerConnection
 	gen uint64
 }
+
+// transport describes the selected ICE pair: "udp/host", "tcp/host",
+// "udp/relay", … It tells users (and tests) whether the ICE/TCP or TURN
+// fallback is in use.
+func (s *Session) transport() string {
+	if s.pc == nil || s.pc.pc.SCTP() == nil {
+		return ""
+	}
+	pair, err := s.pc.pc.SCTP().Transport().ICETransport().GetSelectedCandidatePair()
+	if err != nil || pair == nil || pair.Local == nil {
+		return ""
+	}
+	return pair.Local.Protocol.String() + "/" + pair.Local.Typ.String()
+}

@@ -194,6 +194,9 @@ func (s *Session) setState(st State, reason string) {
 			sc.TrackSIDs[ts.t.spec.Name] = ts.info.Sid
 		}
 	}
+	if st == StateConnected {
+		sc.Transport = s.transport()
+	}
 	s.log.Infof("state %s (%s) attempt=%d participant=%s url=%s", st, reason, s.attempt, s.sid, s.curURL)
 	s.disp.post(func() { s.h.OnStateChange(sc) })
 }

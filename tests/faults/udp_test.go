@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -50,6 +51,9 @@ func blackhole(t *testing.T, version string, after time.Duration) {
 	report(t, fault, video, audio, back["participant-sid"] == sid)
 	if back["participant-sid"] != sid {
 		t.Errorf("participant SID changed %s -> %s: the server kept us, a resume must keep it", sid, back["participant-sid"])
+	}
+	if !strings.HasPrefix(back["transport"], "tcp/") {
+		t.Errorf("media path after the UDP cut is %q, want ICE/TCP", back["transport"])
 	}
 	if video > 5*time.Second || audio > 5*time.Second {
 		t.Errorf("media gap video %s audio %s after the UDP cut, want <= 5s", video, audio)
