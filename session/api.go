@@ -92,7 +92,7 @@ type StateChange struct {
 	// Transport is the media path while connected: "udp/host", "tcp/host",
 	// "udp/relay", … (protocol / local candidate type); "" otherwise.
 	Transport string
-	Elapsed        time.Duration     // time since the recovery episode began
+	Elapsed   time.Duration // time since the recovery episode began
 }
 
 // Handler receives what the session has to tell the element. Calls come from
