@@ -42,3 +42,19 @@ bench:
 
 clean:
 	rm -rf $(BUILD)
+
+# --- packaging, viewer (debian/, viewer/) ------------------------------------
+# make deb: the .deb from a copy of the source tree (dpkg-buildpackage writes
+# next to the tree it builds), into $(BUILD)/deb/. -d: Go is /usr/local/go,
+# not a Debian package (debian/README.source).
+.PHONY: deb viewer
+deb:
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/src
+	git ls-files -z -co --exclude-standard | \
+	  xargs -0 sh -c 'for f; do [ -f "$$f" ] && cp --parents -- "$$f" $(BUILD)/deb/src; done; true' sh
+	cd $(BUILD)/deb/src && dpkg-buildpackage -us -uc -b -d
+	rm -rf $(BUILD)/deb/src
+	@ls $(BUILD)/deb/*.deb
+
+viewer:
+	scripts/viewer-build.sh
