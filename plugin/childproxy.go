@@ -21,6 +21,8 @@ import (
 func (e *element) GetChildByName(self *gst.ChildProxy, name string) (ret *glib.Object) {
 	defer recoverToBus(e.gst, "child-proxy")
 	if name == "signaller" {
+		e.mu.Lock()
+		defer e.mu.Unlock()
 		if e.sigObj == nil {
 			return nil
 		}

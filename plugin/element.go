@@ -20,19 +20,22 @@ import (
 // element is PAUSED or PLAYING.
 type element struct {
 	gst    *C.GstElement // self; borrowed, set in Constructed
-	sigObj *glib.Object  // the signaller GObject (our reference)
-	sig    *signaller
-	tracks sync.Map // *session.Track -> *sinkPad
+	tracks sync.Map      // *session.Track -> *sinkPad
 
 	// mu guards everything below. Lock order: sinkPad.mu before element.mu.
 	// Session handler callbacks never take mu.
-	mu        sync.Mutex
-	props     elementProps
-	pads      map[*C.GstPad]*sinkPad
-	nextVideo uint
-	nextAudio uint
-	sess      *session.Session
-	handler   *handler
+	mu     sync.Mutex
+	sigObj *glib.Object // the signaller GObject (our reference)
+	sig    *signaller
+	// sigRefManual: sigObj was set through the property and holds a ref
+	// taken by hand (signaller_swap.go), not one owned by a Go finalizer.
+	sigRefManual bool
+	props        elementProps
+	pads         map[*C.GstPad]*sinkPad
+	nextVideo    uint
+	nextAudio    uint
+	sess         *session.Session
+	handler      *handler
 }
 
 func (e *element) New() glib.GoObjectSubclass {
@@ -43,6 +46,7 @@ func (e *element) ClassInit(klass *glib.ObjectClass) {
 	C.lk_element_class_setup(C.gpointer(klass.Unsafe()))
 	klass.InstallProperties(elementPropSpecs())
 	C.lk_install_simulate_signal(C.gpointer(klass.Unsafe()))
+	C.lk_install_encoder_setup_signal(C.gpointer(klass.Unsafe()))
 }
 
 // Constructed creates the signaller (not in InstanceInit: go-glib holds its
@@ -54,8 +58,10 @@ func (e *element) Constructed(o *glib.Object) {
 	if err != nil {
 		panic("cannot create the signaller: " + err.Error())
 	}
+	e.mu.Lock()
 	e.sigObj = obj
 	e.sig = glib.FromObjectUnsafePrivate(obj.Unsafe()).(*signaller)
+	e.mu.Unlock()
 	C.lk_set_sink_flag(e.gst)
 }
 

@@ -18,6 +18,7 @@ import (
 // el stays valid until Close has returned; closed guards the rest.
 type handler struct {
 	e      *element
+	sig    *signaller // the signaller the session started with
 	el     *C.GstElement
 	closed atomic.Bool
 }
@@ -42,7 +43,7 @@ func (h *handler) OnStateChange(sc session.StateChange) {
 	h.e.debugf("connection %s (reason %q, attempt %d, participant %s, region %q)",
 		sc.State, sc.Reason, sc.Attempt, sc.ParticipantSID, sc.Region)
 	postConnection(h.el, sc)
-	h.e.sig.setConnectionState(connectionState(sc))
+	h.sig.setConnectionState(connectionState(sc))
 }
 
 func (h *handler) OnKeyframeRequest(t *session.Track) {
@@ -73,7 +74,7 @@ func (h *handler) OnFatal(err error) {
 	if err != nil {
 		msg = err.Error()
 	}
-	h.e.sig.setConnectionState(connServerDisconnected)
+	h.sig.setConnectionState(connServerDisconnected)
 	postError(h.el, C.lk_stream_error_quark(), C.GST_STREAM_ERROR_FAILED, "Signalling error: "+msg, "")
 }
 
@@ -94,7 +95,7 @@ func (h *handler) OnTrackError(t *session.Track, err error) {
 // track for every pad that already has caps.
 func (e *element) startSession() bool {
 	cfg := e.sessionConfig()
-	h := &handler{e: e, el: e.gst}
+	h := &handler{e: e, el: e.gst, sig: e.signallerObj()}
 	s, err := session.New(cfg, h)
 	if err != nil {
 		postError(e.gst, C.lk_resource_error_quark(), C.GST_RESOURCE_ERROR_SETTINGS,
@@ -132,7 +133,7 @@ func (e *element) stopSession() {
 	}
 	s.Close()
 	h.closed.Store(true)
-	e.sig.setConnectionState(connServerDisconnected)
+	h.sig.setConnectionState(connServerDisconnected)
 	e.debugf("session closed")
 	C.gst_object_unref(C.gpointer(e.gst))
 }

@@ -22,10 +22,11 @@ type elementProps struct {
 	reconnectBudget uint // seconds, 0 = never give up
 	recoveryWarning uint // milliseconds
 	regionFailover  bool
+	ref             refProps // livekitwebrtcsink's properties (refprops.go)
 }
 
 func defaultElementProps() elementProps {
-	return elementProps{recoveryWarning: 3000}
+	return elementProps{recoveryWarning: 3000, ref: defaultRefProps()}
 }
 
 // Property ids: the index in elementPropSpecs().
@@ -44,12 +45,13 @@ func elementPropSpecs() []*glib.ParamSpec {
 			withCString("The LiveKit connection settings (GstGoLiveKitSignaller), set as signaller::<property>: "+
 				"ws-url (default ws://127.0.0.1:7880), api-key, secret-key, auth-token, room-name, "+
 				"participant-name (GStreamer), identity (gstreamer), timeout (s, 10), room-timeout (ms, 0), "+
-				"connection-state (read-only)", func(b *C.char) {
-				sigSpec = C.lk_param_spec_object(n, k, b, C.GType(signallerType), C.G_PARAM_READABLE)
+				"connection-state (read-only). Writable in NULL/READY with another GstGoLiveKitSignaller only "+
+				"(livekitwebrtcsink's GstRSWebRTCSignallableIface implementations cannot be plugged in)", func(b *C.char) {
+				sigSpec = C.lk_param_spec_object(n, k, b, C.GType(signallerType), C.G_PARAM_READWRITE|C.GST_PARAM_MUTABLE_READY)
 			})
 		})
 	})
-	return []*glib.ParamSpec{
+	own := []*glib.ParamSpec{
 		epSignaller: glib.ToParamSpec(unsafe.Pointer(sigSpec)),
 		epReconnectBudget: glib.NewUintParam("reconnect-budget", "Reconnect budget",
 			"Seconds one recovery (resume, reconnect, region failover) may take before the element gives up with an ERROR; 0 = keep trying forever",
@@ -61,13 +63,21 @@ func elementPropSpecs() []*glib.ParamSpec {
 			"Fetch and fail over between the server's regions (/settings/regions) also on hosts that are not LiveKit Cloud (on *.livekit.cloud it is always on)",
 			false, rw),
 	}
+	return append(own, refPropSpecs()...)
 }
 
 func (e *element) SetProperty(self *glib.Object, id uint, v *glib.Value) {
 	defer recoverToBus(e.gst, "set-property")
 	gv := (*C.GValue)(v.Native())
+	if id == epSignaller {
+		e.setSignaller(C.g_value_get_object(gv))
+		return
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.setRefProp(id, gv) {
+		return
+	}
 	switch id {
 	case epReconnectBudget:
 		e.props.reconnectBudget = uint(C.g_value_get_uint(gv))
@@ -82,6 +92,9 @@ func (e *element) GetProperty(self *glib.Object, id uint) *glib.Value {
 	defer recoverToBus(e.gst, "get-property")
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if v, ok := e.getRefProp(id); ok {
+		return v
+	}
 	switch id {
 	case epSignaller:
 		if e.sigObj == nil {
@@ -129,7 +142,7 @@ func missing(prop, why string) *settingsError {
 
 // validate checks the settings at NULL->READY.
 func (e *element) validate() *settingsError {
-	s := e.sig.snapshot()
+	s := e.signallerObj().snapshot()
 	if strings.TrimSpace(s.wsURL) == "" {
 		return missing("ws-url", "the LiveKit server URL")
 	}
@@ -163,11 +176,17 @@ func (e *element) validate() *settingsError {
 
 // sessionConfig maps the properties onto session.Config.
 func (e *element) sessionConfig() session.Config {
-	s := e.sig.snapshot()
+	s := e.signallerObj().snapshot()
 	e.mu.Lock()
 	p := e.props
 	e.mu.Unlock()
+	extra, ignored := iceServers(p.ref)
+	for _, w := range ignored {
+		postWarning(e.gst, C.lk_resource_error_quark(), C.GST_RESOURCE_ERROR_SETTINGS, w, "")
+	}
 	return session.Config{
+		ForceRelay:          p.ref.icePolicy == 1,
+		ExtraICEServers:     extra,
 		URL:                 s.wsURL,
 		AuthToken:           s.token,
 		APIKey:              s.apiKey,

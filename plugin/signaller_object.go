@@ -28,6 +28,11 @@ type signaller struct {
 	timeout  uint
 	roomTO   uint
 	state    int // GstGoLiveKitConnectionState value
+
+	// Accepted for compatibility only (signaller_compat.go).
+	role          int
+	producerPeer  *string
+	excludedPeers []string
 }
 
 // Connection states, as in livekitwebrtcsink's GstWebRTCLiveKitConnectionState.
@@ -60,13 +65,19 @@ const (
 	spTimeout
 	spRoomTimeout
 	spConnectionState
+	spRole
+	spProducerPeerID
+	spExcludedProducerPeerIDs
+	spManualSDPMunging
+	spReliableChannel
+	spLossyChannel
 )
 
 func strp(s string) *string { return &s }
 
 func signallerProps() []*glib.ParamSpec {
 	rw := glib.ParameterReadWrite
-	return []*glib.ParamSpec{
+	specs := []*glib.ParamSpec{
 		spWSURL: glib.NewStringParam("ws-url", "WebSocket URL",
 			"URL of the LiveKit server (ws://, wss://, http:// or https://; http(s) is turned into ws(s) and /rtc is appended)",
 			strp(defaultWSURL), rw),
@@ -100,6 +111,7 @@ func signallerProps() []*glib.ParamSpec {
 				return unsafe.Pointer(C.lk_param_spec_enum(n, k, b, C.lk_connection_state_get_type(), 0, C.G_PARAM_READABLE|C.G_PARAM_STATIC_STRINGS))
 			}))),
 	}
+	return append(specs, compatSignallerSpecs()...) // spRole onwards
 }
 
 // withCStrings3 passes three C strings to f. The param spec keeps pointers
@@ -115,6 +127,7 @@ func (s *signaller) New() glib.GoObjectSubclass {
 		partName: strp(defaultPartName),
 		identity: strp(defaultIdentity),
 		timeout:  defaultTimeoutS,
+		role:     roleProducer,
 	}
 }
 
@@ -155,6 +168,9 @@ func (s *signaller) SetProperty(self *glib.Object, id uint, v *glib.Value) {
 		*f = gvalueString(gv)
 		return
 	}
+	if s.setCompat(id, gv) {
+		return
+	}
 	switch id {
 	case spTimeout:
 		s.timeout = uint(C.g_value_get_uint(gv))
@@ -172,6 +188,9 @@ func (s *signaller) GetProperty(self *glib.Object, id uint) *glib.Value {
 			return nil // the GValue GObject passes in already holds NULL
 		}
 		v, _ := glib.GValue(**f)
+		return v
+	}
+	if v, ok := s.getCompat(id); ok {
 		return v
 	}
 	switch id {
