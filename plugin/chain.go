@@ -16,18 +16,25 @@ import (
 // A chain is the short run of GStreamer elements behind one request pad:
 // ghost pad -> [steps...] -> appsink. Which steps depends on the caps
 // structure name that arrives on the pad; the table below is the only
-// place that knows. Raw input (videoconvert ! encoder, audioconvert !
-// audioresample ! opusenc) becomes more rows here.
+// place that knows for encoded input. Raw input gets a chain built per
+// pad from video-caps/audio-caps (encoders.go) that ends in the same
+// parser steps.
 
 type chainStep struct {
 	factory  string
 	args     [][2]string // property=value, set with gst_util_set_object_arg
 	optional bool        // skipped when the element is not installed
+	// encoder: emit encoder-setup before use; args apply only when no
+	// handler returned TRUE.
+	encoder bool
 	// capsOut filters the link from this step to the next one ("" = none).
 	capsOut string
 }
 
 type chainSpec struct {
+	// key identifies the chain: a CAPS event with the same key keeps the
+	// chain (and the track); another key rebuilds both.
+	key   string
 	media string // caps structure name on the pad
 	codec rtp.Codec
 	steps []chainStep
@@ -56,7 +63,13 @@ var chainTable = []chainSpec{
 
 // eosOnlyChain is used when EOS arrives on a pad that never had caps: a
 // bare appsink, so that GstBin still sees a sink go EOS.
-var eosOnlyChain = chainSpec{media: "(eos)", sinkCaps: "ANY"}
+var eosOnlyChain = chainSpec{key: "(eos)", media: "(eos)", sinkCaps: "ANY"}
+
+func init() {
+	for i := range chainTable {
+		chainTable[i].key = chainTable[i].media
+	}
+}
 
 func lookupChain(media string) *chainSpec {
 	for i := range chainTable {
@@ -129,10 +142,12 @@ func buildChain(e *element, p *sinkPad, cs *chainSpec, gen int) (*chain, error) 
 			return fail(&chainError{missingPlugin: true,
 				text: fmt.Sprintf("%s: GStreamer element %q is missing (needed for %s input)", p.name, st.factory, cs.media)})
 		}
-		for _, kv := range st.args {
-			withCString(kv[0], func(k *C.char) {
-				withCString(kv[1], func(v *C.char) { C.lk_set_arg(el, k, v) })
-			})
+		if !st.encoder || !e.emitEncoderSetup(p.name, el) {
+			for _, kv := range st.args {
+				withCString(kv[0], func(k *C.char) {
+					withCString(kv[1], func(v *C.char) { C.lk_set_arg(el, k, v) })
+				})
+			}
 		}
 		C.gst_object_ref_sink(C.gpointer(el)) // the chain's own ref, see teardown
 		if C.gst_bin_add(asBin(e.gst), el) == 0 {
@@ -196,4 +211,15 @@ func (c *chain) teardown(e *element, ghost *C.GstPad) {
 	}
 	c.elems = nil
 	c.appsink = nil
+}
+
+// emitEncoderSetup emits encoder-setup("unique", pad, encoder) like
+// livekitwebrtcsink (its consumer id for LiveKit is always "unique"). TRUE
+// means a handler configured the encoder itself.
+func (e *element) emitEncoderSetup(pad string, enc *C.GstElement) bool {
+	handled := false
+	withCString("unique", func(c *C.char) {
+		withCString(pad, func(n *C.char) { handled = C.lk_emit_encoder_setup(e.gst, c, n, enc) != 0 })
+	})
+	return handled
 }

@@ -23,7 +23,7 @@ func goLkHandleDelete(h C.uintptr_t) {
 }
 
 //export goLkPadCaps
-func goLkPadCaps(h C.uintptr_t, name *C.char, width, height, channels C.int, caps *C.char) (ok C.int) {
+func goLkPadCaps(h C.uintptr_t, name, features *C.char, width, height, fpsN, fpsD, channels C.int, caps *C.char) (ok C.int) {
 	var p *sinkPad
 	defer func() {
 		if r := recover(); r != nil {
@@ -32,7 +32,12 @@ func goLkPadCaps(h C.uintptr_t, name *C.char, width, height, channels C.int, cap
 		}
 	}()
 	p = cgo.Handle(h).Value().(*sinkPad)
-	if p.onCaps(C.GoString(name), int(width), int(height), int(channels), C.GoString(caps)) {
+	in := capsInfo{
+		media: C.GoString(name), features: C.GoString(features),
+		width: int(width), height: int(height), fpsN: int(fpsN), fpsD: int(fpsD),
+		channels: int(channels), str: C.GoString(caps),
+	}
+	if p.onCaps(in) {
 		return 1
 	}
 	return 0

@@ -56,8 +56,15 @@ lk_install_simulate_signal (gpointer klass)
       G_TYPE_BOOLEAN, 1, G_TYPE_STRING);
 }
 
-#define VIDEO_CAPS "video/x-h264; video/x-vp8; video/x-h265; video/x-vp9; video/x-av1"
-#define AUDIO_CAPS "audio/x-opus"
+/* Raw input (system memory first, then the memory features the reference
+ * lists) and every encoded format the chains handle. */
+#define VIDEO_CAPS "video/x-raw; video/x-raw(memory:CUDAMemory); " \
+  "video/x-raw(memory:GLMemory); video/x-raw(memory:NVMM); " \
+  "video/x-raw(memory:D3D11Memory); video/x-raw(memory:VAMemory); " \
+  "video/x-vp8; video/x-h264; video/x-vp9; video/x-h265; video/x-av1"
+/* Plain audio/x-opus (not only channel-mapping-family=0/1 like the
+ * reference's template): Opus caps without that field must link too. */
+#define AUDIO_CAPS "audio/x-raw; audio/x-opus"
 
 void
 lk_element_class_setup (gpointer klass)

@@ -147,27 +147,41 @@ func (p *sinkPad) requestKeyframe() bool {
 }
 
 // onCaps runs on the streaming thread for every CAPS event: the first one
-// builds the chain and publishes the track; a later one with another codec
-// replaces both. Returning false rejects the caps.
-func (p *sinkPad) onCaps(media string, width, height, channels int, capsStr string) bool {
+// builds the chain and publishes the track; a later one that needs another
+// chain (codec, memory, encoder) replaces both. Returning false rejects the
+// caps.
+func (p *sinkPad) onCaps(ci capsInfo) bool {
 	e := p.e
-	cs := lookupChain(media)
+	var cs *chainSpec
+	if ci.raw() && strings.HasPrefix(ci.media, "video") == p.video {
+		var err error
+		if cs, err = e.rawChainSpec(p, ci, C.lk_pad_upstream_is_live(p.ghost) != 0); err != nil {
+			postError(e.gst, C.lk_core_error_quark(), C.GST_CORE_ERROR_MISSING_PLUGIN, err.Error(), "")
+			return false
+		}
+	} else {
+		cs = lookupChain(ci.media)
+	}
 	if cs == nil || cs.codec.IsVideo() != p.video {
 		postWarning(e.gst, C.lk_stream_error_quark(), C.GST_STREAM_ERROR_WRONG_TYPE,
-			fmt.Sprintf("%s: unsupported caps %s", p.name, capsStr), "")
+			fmt.Sprintf("%s: unsupported caps %s", p.name, ci.str), "")
 		return false
 	}
-	spec := session.TrackSpec{Name: p.name, Codec: cs.codec, Width: width, Height: height}
+	spec := session.TrackSpec{Name: p.name, Codec: cs.codec, Width: ci.width, Height: ci.height}
 	if cs.codec == rtp.CodecOpus {
-		spec.Channels = channels
+		spec.Channels = ci.channels
 		if spec.Channels <= 0 {
 			spec.Channels = 2
 		}
+		if ci.raw() && spec.Channels > 2 {
+			spec.Channels = 2 // the raw chain mixes down to stereo
+		}
 	}
+	capsStr := ci.str
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.chain != nil && p.chain.spec == cs {
+	if p.chain != nil && p.chain.spec.key == cs.key {
 		e.mu.Lock()
 		p.spec = &spec // same codec: new size only, the track stays
 		e.mu.Unlock()

@@ -6,8 +6,8 @@
 #include <gst/video/video.h>
 
 /* Go exports (events.go / sink.go). */
-extern int goLkPadCaps (uintptr_t h, char *name, int width, int height,
-    int channels, char *caps);
+extern int goLkPadCaps (uintptr_t h, char *name, char *features, int width,
+    int height, int fps_n, int fps_d, int channels, char *caps);
 extern void goLkPadEOS (uintptr_t h);
 extern int goLkSample (uintptr_t h, void *data, size_t size, int64_t pts,
     int keyframe, int header);
@@ -29,8 +29,9 @@ lk_pad_event (GstPad * pad, GstObject * parent, GstEvent * event)
     case GST_EVENT_CAPS:{
       GstCaps *caps;
       GstStructure *s;
-      gchar *str;
-      gint width = 0, height = 0, channels = 0, ok;
+      GstCapsFeatures *f;
+      gchar *str, *feat;
+      gint width = 0, height = 0, channels = 0, fps_n = 0, fps_d = 1, ok;
 
       gst_event_parse_caps (event, &caps);
       if (caps == NULL || gst_caps_get_size (caps) < 1) {
@@ -41,10 +42,14 @@ lk_pad_event (GstPad * pad, GstObject * parent, GstEvent * event)
       gst_structure_get_int (s, "width", &width);
       gst_structure_get_int (s, "height", &height);
       gst_structure_get_int (s, "channels", &channels);
+      gst_structure_get_fraction (s, "framerate", &fps_n, &fps_d);
+      f = gst_caps_get_features (caps, 0);
+      feat = f ? gst_caps_features_to_string (f) : g_strdup ("");
       str = gst_caps_to_string (caps);
-      ok = goLkPadCaps (h, (char *) gst_structure_get_name (s), width, height,
-          channels, str);
+      ok = goLkPadCaps (h, (char *) gst_structure_get_name (s), feat, width,
+          height, fps_n, fps_d, channels, str);
       g_free (str);
+      g_free (feat);
       if (!ok) {
         gst_event_unref (event);
         return FALSE;
@@ -91,24 +96,36 @@ lk_query_is_accept_caps (GstQuery * q)
   return GST_QUERY_TYPE (q) == GST_QUERY_ACCEPT_CAPS;
 }
 
-/* Without a target, answer caps questions from the pad template. */
+/* Raw formats the encoders take without conversion, offered first so that
+ * e.g. videotestsrc does not settle on a 64-bit RGB format. */
+#define PREFERRED_RAW "video/x-raw, format=(string)I420; " \
+  "audio/x-raw, format=(string)S16LE, rate=(int)48000"
+
+/* Without a target, answer caps questions from the pad template (with the
+ * preferred raw formats first). */
 void
 lk_query_answer_template (GstPad * pad, GstQuery * q)
 {
-  GstCaps *templ = gst_pad_get_pad_template_caps (pad);
+  GstCaps *plain = gst_pad_get_pad_template_caps (pad);
+  GstCaps *pref = gst_caps_from_string (PREFERRED_RAW);
+  GstCaps *templ = gst_caps_intersect_full (pref, plain,
+      GST_CAPS_INTERSECT_FIRST);
+
+  gst_caps_unref (pref);
+  templ = gst_caps_merge (templ, plain);
 
   if (GST_QUERY_TYPE (q) == GST_QUERY_CAPS) {
     GstCaps *filter = NULL, *res;
     gst_query_parse_caps (q, &filter);
-    if (filter)
-      res = gst_caps_intersect_full (filter, templ, GST_CAPS_INTERSECT_FIRST);
+    if (filter)                 /* our order: the preferred formats first */
+      res = gst_caps_intersect_full (templ, filter, GST_CAPS_INTERSECT_FIRST);
     else
       res = gst_caps_ref (templ);
     gst_query_set_caps_result (q, res);
     gst_caps_unref (res);
   } else {
     GstCaps *caps = NULL;
-    gst_query_parse_accept_caps (q, &caps);
+    gst_query_parse_accept_caps (q, &caps);  /* templ is a superset of the template */
     gst_query_set_accept_caps_result (q, caps
         && gst_caps_is_subset (caps, templ));
   }
