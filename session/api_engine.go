@@ -11,7 +11,11 @@ import (
 // responses, RTCP sender reports and transport-wide sequence numbers (so the
 // SFU can run its congestion feedback), and ICE settings that let a
 // publisher whose UDP is blocked recover over ICE/TCP.
-func newAPI(cfg Config) (*webrtc.API, error) {
+//
+// relayOnly builds the API for force_relay peer connections: pion creates
+// active ICE/TCP host candidates whatever the ICE transport policy says, so
+// they are switched off there, leaving only TURN relay candidates.
+func newAPI(cfg Config, relayOnly bool) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	fb := []webrtc.RTCPFeedback{{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "transport-cc"}}
 	videoCodecs := []webrtc.RTPCodecParameters{
@@ -52,6 +56,7 @@ func newAPI(cfg Config) (*webrtc.API, error) {
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6})
 	se.SetICETimeouts(iceDisconnectedTimeout, iceFailedTimeout, iceKeepalive)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.DisableActiveTCP(relayOnly)
 	if isLoopbackURL(cfg.URL) {
 		se.SetIncludeLoopbackCandidate(true)
 	}

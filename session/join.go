@@ -17,8 +17,8 @@ func (s *Session) onJoin(j *livekit.JoinResponse) {
 	s.iceServers = j.GetIceServers()
 	s.forceRelay = j.GetClientConfiguration().GetForceRelay() == livekit.ClientConfigSetting_ENABLED
 	s.startPings()
-	s.log.Infof("joined room %q as %s (server %s %s, region %q)", j.GetRoom().GetName(), s.sid,
-		j.GetServerInfo().GetVersion(), j.GetServerInfo().GetEdition(), s.region)
+	s.log.Infof("joined room %q as %s (server %s %s, region %q, force_relay %v, ICE servers %v)", j.GetRoom().GetName(), s.sid,
+		j.GetServerInfo().GetVersion(), j.GetServerInfo().GetEdition(), s.region, s.forceRelay, iceURLs(s.iceServers))
 
 	s.closePeers()
 	p, err := s.newPeer()

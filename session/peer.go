@@ -44,11 +44,16 @@ func (s *Session) rtcConfig() webrtc.Configuration {
 func (s *Session) newPeer() (*peer, error) {
 	s.pcGen++
 	gen := s.pcGen
-	pc, err := s.api.NewPeerConnection(s.rtcConfig())
+	relay := s.forceRelay || s.cfg.ForceRelay
+	api := s.api
+	if relay {
+		api = s.relayAPI
+	}
+	pc, err := api.NewPeerConnection(s.rtcConfig())
 	if err != nil {
 		return nil, err
 	}
-	p := &peer{pc: pc, gen: gen, relay: s.forceRelay || s.cfg.ForceRelay}
+	p := &peer{pc: pc, gen: gen, relay: relay}
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) { s.post(evLocalCandidate{gen: gen, c: c}) })
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) { s.post(evPCState{gen: gen, state: st}) })
 	pc.OnICEConnectionStateChange(func(st webrtc.ICEConnectionState) { s.post(evICEState{gen: gen, state: st}) })
@@ -97,4 +102,12 @@ func (s *Session) transport() string {
 		return ""
 	}
 	return pair.Local.Protocol.String() + "/" + pair.Local.Typ.String()
+}
+
+func iceURLs(servers []*livekit.ICEServer) []string {
+	var out []string
+	for _, is := range servers {
+		out = append(out, is.GetUrls()...)
+	}
+	return out
 }

@@ -11,6 +11,9 @@ const (
 	pcConnectTimeout   = 15 * time.Second // peer connection after the offer (JS peerConnectionTimeout)
 	resumeAttempts     = 3                // signal-only resume retries before a full reconnect
 	keyframeMinSpacing = 300 * time.Millisecond
+	// switchCandidateSettle: between SimulateScenario switch_candidate_protocol
+	// and the full reconnect that picks the new ICE preference up.
+	switchCandidateSettle = 500 * time.Millisecond
 
 	// pion ICE timing: notice a dead media path within ~3 s, long before the
 	// server's 15 s, and resume on our own (measured: docs/livekit-signalling.md, top).

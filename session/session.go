@@ -18,12 +18,13 @@ import (
 // All fields below "owned by run" belong to the session goroutine and are
 // never touched elsewhere; the rest of the world talks to it through post.
 type Session struct {
-	cfg   Config
-	creds signaller.Credentials
-	h     Handler
-	log   Logger
-	disp  *dispatcher
-	api   *webrtc.API
+	cfg      Config
+	creds    signaller.Credentials
+	h        Handler
+	log      Logger
+	disp     *dispatcher
+	api      *webrtc.API
+	relayAPI *webrtc.API // for relay-only peer connections (force_relay)
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -123,13 +124,17 @@ func New(cfg Config, h Handler) (*Session, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = nopLogger{}
 	}
-	api, err := newAPI(cfg)
+	api, err := newAPI(cfg, false)
+	if err != nil {
+		return nil, err
+	}
+	relayAPI, err := newAPI(cfg, true)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Session{
-		cfg: cfg, creds: creds, h: h, log: cfg.Logger, api: api,
+		cfg: cfg, creds: creds, h: h, log: cfg.Logger, api: api, relayAPI: relayAPI,
 		ctx: ctx, cancel: cancel,
 		events: make(chan event, 1024), done: make(chan struct{}),
 		disp: newDispatcher(), url0: cfg.URL, curURL: cfg.URL,

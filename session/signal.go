@@ -437,7 +437,12 @@ func (s *Session) onSimulate(e evSimulate) {
 	switch e.s.GetScenario().(type) {
 	case nil:
 		s.beginRecovery(modeResume, livekit.ReconnectReason_RR_UNKNOWN, "simulated resume", true)
-	case *livekit.SimulateScenario_LeaveRequestFullReconnect, *livekit.SimulateScenario_SwitchCandidateProtocol:
+	case *livekit.SimulateScenario_LeaveRequestFullReconnect:
 		s.beginRecovery(modeFull, livekit.ReconnectReason_RR_UNKNOWN, "simulated full reconnect", true)
+	case *livekit.SimulateScenario_SwitchCandidateProtocol:
+		// The new candidate preference applies to the next join; newer
+		// servers store it asynchronously, so give them a moment.
+		s.beginRecovery(modeFull, livekit.ReconnectReason_RR_UNKNOWN, "simulated full reconnect", true)
+		s.retryAt = time.Now().Add(switchCandidateSettle)
 	}
 }

@@ -3,6 +3,8 @@ package e2e
 import (
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -59,4 +61,17 @@ func mustContain(t *testing.T, what, s string, subs ...string) {
 			t.Errorf("%s does not contain %q:\n%s", what, sub, s)
 		}
 	}
+}
+
+// mediaDir is where the subscriber writes its files: $E2E_MEDIA_DIR/<test>
+// when set (kept for a look afterwards), else a temporary directory.
+func mediaDir(t *testing.T) string {
+	if d := os.Getenv("E2E_MEDIA_DIR"); d != "" {
+		dir := filepath.Join(d, strings.ReplaceAll(t.Name(), "/", "_"))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	return filepath.Join(t.TempDir(), "media")
 }

@@ -21,6 +21,8 @@ func DecodePipeline(path, codec string) (string, error) {
 	switch c {
 	case "h264":
 		return src + " ! h264parse ! avdec_h264 ! " + sink, nil
+	case "h265":
+		return src + " ! h265parse ! avdec_h265 ! " + sink, nil
 	case "vp8":
 		return src + " ! ivfparse ! vp8dec ! " + sink, nil
 	case "vp9":

@@ -65,12 +65,13 @@ type ServerOptions struct {
 
 // Server is a running livekit-server process owned by one test.
 type Server struct {
-	t       testing.TB
-	opts    ServerOptions
-	bin     string
-	dir     string
-	cfgPath string
-	logPath string
+	t        testing.TB
+	opts     ServerOptions
+	bin      string
+	dir      string
+	cfgPath  string
+	logPath  string
+	certPath string // TURN/TLS certificate, when TURN
 
 	Port     int // HTTP / WebSocket signalling
 	TCPPort  int // ICE/TCP
@@ -131,7 +132,10 @@ func StartServer(t testing.TB, o ServerOptions) *Server {
 		s.UDPPort = FreePort(t, portHost)
 		if o.TURN {
 			s.TURNPort = FreePort(t, portHost)
-			s.TLSPort = FreePort(t, portHost)
+			// LiveKit advertises its TURN/TLS as turns:<domain>:443 whatever
+			// port it listens on (it expects a TLS load balancer there), so
+			// the test server listens on 443 itself (tests run as root).
+			s.TLSPort = 443
 		}
 		cfg, cerr := s.config()
 		if cerr != nil {
@@ -176,6 +180,7 @@ func (s *Server) config() ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
+		s.certPath = cert
 		cfg["turn"] = map[string]any{
 			"enabled":   true,
 			"domain":    o.Host,
@@ -183,6 +188,11 @@ func (s *Server) config() ([]byte, error) {
 			"tls_port":  s.TLSPort,
 			"cert_file": cert,
 			"key_file":  key,
+		}
+		// Newer servers refuse to relay to loopback and private addresses,
+		// which is where the test server lives (older ones reject the key).
+		if o.Version != "v1.9.11" {
+			cfg["turn"].(map[string]any)["allow_restricted_peer_cidrs"] = []string{o.Host + "/32"}
 		}
 	}
 	if strings.TrimSpace(o.ExtraYAML) != "" {
@@ -323,6 +333,10 @@ func (s *Server) firstKey() (string, string) {
 // ConfigPath and LogPath locate the generated config and the server log.
 func (s *Server) ConfigPath() string { return s.cfgPath }
 func (s *Server) LogPath() string    { return s.logPath }
+
+// CertFile is the TURN/TLS server's self-signed certificate (when TURN): a
+// client trusts it through SSL_CERT_FILE.
+func (s *Server) CertFile() string { return s.certPath }
 
 // LogTail returns the last n lines of the server log.
 func (s *Server) LogTail(n int) string { return tailFile(s.logPath, n) }

@@ -36,6 +36,8 @@ func newFrameSink(base, mime string, clockRate uint32, channels uint16) (frameSi
 		}
 		w := &annexBWriter{f: f}
 		return newSBSink(512, &codecs.H264Packet{}, 90000, w.write, f.Close), path, nil
+	case "video/h265":
+		return newH265Sink(base) // h265file.go
 	case "video/vp8", "video/vp9", "video/av1":
 		path := base + ".ivf"
 		fourcc := map[string]string{"video/vp8": "VP80", "video/vp9": "VP90", "video/av1": "AV01"}[strings.ToLower(mime)]

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/golivekitsink/golivekitsink/tests/harness"
+)
+
+// proc is a publisher process (gst-launch-1.0 or sdkpub) whose stdout lines
+// are timestamped on arrival and whose CPU time is read from wait4's rusage.
+type proc struct {
+	cmd     *exec.Cmd
+	started time.Time
+	done    chan struct{}
+	usage   *syscall.Rusage
+	exitErr error
+
+	mu    sync.Mutex
+	lines []line
+	out   bytes.Buffer // stdout and stderr
+}
+
+type line struct {
+	at   time.Time
+	text string
+}
+
+// gstEnv is what gst-launch needs to find the element; the registry is a
+// file of ours, warmed once, so a scan never runs inside a measured process.
+func gstEnv() []string {
+	return []string{
+		"GST_PLUGIN_PATH=" + pluginDir,
+		"GST_REGISTRY=" + filepath.Join(cacheDir, "registry.bin"),
+		"GST_REGISTRY_1_0=" + filepath.Join(cacheDir, "registry.bin"),
+		"GST_DEBUG=0",
+	}
+}
+
+// startGst runs `gst-launch-1.0 -m -e launch`, inside netns when set.
+func startGst(t *benchTB, netns, launch string) *proc {
+	args, err := harness.SplitArgs(launch)
+	if err != nil {
+		t.Fatalf("launch line: %v", err)
+	}
+	return startProc(t, netns, append([]string{"gst-launch-1.0", "-m", "-e"}, args...), gstEnv())
+}
+
+func startProc(t *benchTB, netns string, argv, env []string) *proc {
+	if netns != "" {
+		argv = append([]string{"ip", "netns", "exec", netns}, argv...)
+	}
+	p := &proc{done: make(chan struct{})}
+	p.cmd = exec.Command(argv[0], argv[1:]...)
+	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	stdout, err := p.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Stderr = writerFunc(func(b []byte) (int, error) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.out.Write(b)
+	})
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", argv[0], err)
+	}
+	p.started = time.Now()
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			now := time.Now()
+			p.mu.Lock()
+			p.lines = append(p.lines, line{now, sc.Text()})
+			p.out.WriteString(sc.Text() + "\n")
+			p.mu.Unlock()
+		}
+		_, _ = io.Copy(io.Discard, stdout)
+		p.exitErr = p.cmd.Wait()
+		if ps := p.cmd.ProcessState; ps != nil {
+			p.usage, _ = ps.SysUsage().(*syscall.Rusage)
+		}
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.kill()
+		if t.Failed() {
+			t.Logf("%s output tail:\n%s", argv[0], p.tail(40))
+		}
+	})
+	return p
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (w writerFunc) Write(b []byte) (int, error) { return w(b) }
+
+// lineAt is the arrival time of the first stdout line starting with prefix.
+func (p *proc) lineAt(prefix string) (time.Time, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, l := range p.lines {
+		if strings.HasPrefix(l.text, prefix) {
+			return l.at, true
+		}
+	}
+	return time.Time{}, false
+}
+
+func (p *proc) tail(n int) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ls := strings.Split(strings.TrimRight(p.out.String(), "\n"), "\n")
+	if len(ls) > n {
+		ls = ls[len(ls)-n:]
+	}
+	return strings.Join(ls, "\n")
+}
+
+func (p *proc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// wait waits up to timeout for the process to end by itself.
+func (p *proc) wait(timeout time.Duration) error {
+	select {
+	case <-p.done:
+		return p.exitErr
+	case <-time.After(timeout):
+		return fmt.Errorf("did not exit within %v", timeout)
+	}
+}
+
+// cpu is user+system CPU time of the ended process (and of children it reaped).
+func (p *proc) cpu() time.Duration {
+	if p.usage == nil {
+		return 0
+	}
+	return time.Duration(p.usage.Utime.Nano() + p.usage.Stime.Nano())
+}
+
+// stop interrupts (gst-launch -e drains, sdkpub leaves), then kills after grace.
+func (p *proc) stop(grace time.Duration) {
+	if p.exited() {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-p.done:
+	case <-time.After(grace):
+		p.kill()
+	}
+}
+
+// kill SIGKILLs the process group and waits (bounded) for the process.
+func (p *proc) kill() {
+	if p.exited() {
+		return
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		fmt.Fprintf(os.Stderr, "benchtables: pid %d did not die after SIGKILL\n", p.cmd.Process.Pid)
+	}
+}
+
+// lineContaining is the arrival time of the first stdout line containing s.
+func (p *proc) lineContaining(s string) (time.Time, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, l := range p.lines {
+		if strings.Contains(l.text, s) {
+			return l.at, true
+		}
+	}
+	return time.Time{}, false
+}
