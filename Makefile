@@ -36,9 +36,14 @@ e2e:
 	cd tests && go vet ./...
 	cd tests && go test -p 1 -count=1 -timeout 60m ./...
 
-bench:
-	go test -run='^$$' -bench=. -benchmem ./rtp/...
-	@if [ -d tests/bench ]; then cd tests && go test -run='^$$' -bench=. ./bench/...; fi
+# Benchmark tables from tests/cmd/benchtables, printed and written to
+# tests/bench/out/<name>.md (see tests/bench/README.md): rtp (the packetizer
+# ns/op of `go test -bench ./rtp/`), startup (PLAYING -> first packet), cpu
+# (CPU per media-minute vs server-sdk-go), gaps (media gap per fault, ~30 min).
+# Knobs: BENCH_PARTS, BENCH_RUNS, BENCH_FAULTS, BENCH_STARTUP_RUNS, LIVEKIT_VERSIONS.
+BENCH_PARTS ?= rtp,startup,cpu,gaps
+bench: plugin
+	cd tests && go run ./cmd/benchtables -parts $(BENCH_PARTS)
 
 clean:
 	rm -rf $(BUILD)

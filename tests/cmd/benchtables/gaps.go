@@ -205,8 +205,11 @@ func measureKill(t *benchTB, srv *harness.Server, room, sidBefore string, window
 	if at := sub.FirstPacketAt("video"); !at.IsZero() {
 		r.video = at.Sub(back)
 	}
-	if at := sub.FirstKeyframeAfter("video", back); !at.IsZero() {
-		r.keyframe = at.Sub(back)
+	for deadline := back.Add(window); r.video != noRecovery && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if at := sub.FirstKeyframeAfter("video", back); !at.IsZero() {
+			r.keyframe = at.Sub(back)
+			break
+		}
 	}
 	if at := sub.FirstPacketAt("audio"); !at.IsZero() {
 		r.audio = at.Sub(back)
