@@ -28,6 +28,7 @@ func TestSignalResetKeepsMediaFlowing(t *testing.T) {
 			t.Errorf("media gap video %s audio %s, want <= 250ms", video, audio)
 		}
 		assertResumed(t, w, sid)
+		w.assertContinuousRTP(cut)
 	})
 }
 
@@ -52,6 +53,7 @@ func TestLeaveResume(t *testing.T) {
 			t.Errorf("media gap video %s audio %s, want <= 1s", video, audio)
 		}
 		assertResumed(t, w, sid)
+		w.assertContinuousRTP(cut)
 	})
 }
 
@@ -143,4 +145,36 @@ func assertResumed(t *testing.T, w *world, sid string) {
 		}
 	}
 	t.Errorf("no SyncState sent on resume")
+}
+
+// A 401 on a (re)connect with api-key/secret-key: the element mints a fresh
+// token once and goes on, without an ERROR.
+func TestRefusedTokenIsMintedAgainOnce(t *testing.T) {
+	forEachVersion(t, func(t *testing.T, v string) {
+		w := newWorld(t, v, worldOptions{proxy: true})
+		w.waitPublishing()
+		sid := w.participantSID()
+		n := w.messageCount()
+		w.proxy.RejectNext(401, 1)
+		w.proxy.ResetAll()
+		back := w.connectedAfter(n, 10*time.Second)
+		if back["participant-sid"] != sid {
+			t.Errorf("participant SID changed %s -> %s", sid, back["participant-sid"])
+		}
+		var rejected, accepted []string
+		for _, c := range w.proxy.Connections() {
+			if !c.Reconnect {
+				continue
+			}
+			if c.RejectedStatus == 401 {
+				rejected = append(rejected, c.Authorization)
+			} else if len(rejected) > 0 {
+				accepted = append(accepted, c.Authorization)
+			}
+		}
+		if len(rejected) != 1 || len(accepted) == 0 || accepted[0] == rejected[0] {
+			t.Errorf("want one refused resume, then one with a freshly minted token; refused %d, accepted after %d (same token: %v)",
+				len(rejected), len(accepted), len(accepted) > 0 && len(rejected) > 0 && accepted[0] == rejected[0])
+		}
+	})
 }

@@ -58,6 +58,7 @@ func blackhole(t *testing.T, version string, after time.Duration) {
 	if video > 5*time.Second || audio > 5*time.Second {
 		t.Errorf("media gap video %s audio %s after the UDP cut, want <= 5s", video, audio)
 	}
+	w.assertContinuousRTP(cut)
 }
 
 // The element notices a dead media path within about 3 s; a lossy one must

@@ -193,3 +193,31 @@ func forEachVersion(t *testing.T, f func(t *testing.T, version string)) {
 		t.Run(v, func(t *testing.T) { f(t, v) })
 	}
 }
+
+// assertContinuousRTP checks that across a resume the subscriber's video
+// track stayed one track and its sequence numbers ran on without a jump:
+// frames dropped while the transport was down consume no sequence numbers.
+// (The SFU forwards sequence gaps so receivers can NACK them; it maps SSRCs,
+// so those are not compared here.)
+func (w *world) assertContinuousRTP(around time.Time) {
+	w.t.Helper()
+	tracks := w.sub.TracksOf("video")
+	if len(tracks) != 1 {
+		w.t.Errorf("a resume must keep the one video track, subscriber saw %d", len(tracks))
+		return
+	}
+	var prev *harness.PacketInfo
+	for i := range tracks[0].Packets {
+		p := &tracks[0].Packets[i]
+		if p.At.Before(around.Add(-2*time.Second)) || p.At.After(around.Add(5*time.Second)) {
+			continue
+		}
+		if prev != nil {
+			if d := p.Seq - prev.Seq; d > 5 && d < 0x8000 {
+				w.t.Errorf("sequence number jumped by %d at %s (%d -> %d)", d, p.At.Format("15:04:05.000"), prev.Seq, p.Seq)
+				return
+			}
+		}
+		prev = p
+	}
+}
