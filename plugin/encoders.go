@@ -93,12 +93,21 @@ func encoderArgs(factory string, bitrate uint, gop int) [][2]string {
 	return nil
 }
 
-// gopFrames is about two seconds of frames (60 when the rate is unknown).
-func gopFrames(ci capsInfo) int {
-	if ci.fpsN <= 0 || ci.fpsD <= 0 {
-		return 60
+// gopFrames is about two seconds of frames (60 when the rate is unknown),
+// one second for VP9 and AV1: with those, a subscriber's keyframe request
+// was not answered in time in our runs (LiveKit started forwarding VP9 at
+// a delta frame; av1enc kept to its interval), so the interval is what a
+// new subscriber waits for.
+func gopFrames(ci capsInfo, encoder string) int {
+	secs := 2
+	switch encoder {
+	case "vp9enc", "av1enc", "rav1enc", "svtav1enc":
+		secs = 1
 	}
-	g := 2 * ci.fpsN / ci.fpsD
+	if ci.fpsN <= 0 || ci.fpsD <= 0 {
+		return 30 * secs
+	}
+	g := secs * ci.fpsN / ci.fpsD
 	if g < 1 {
 		g = 1
 	}
@@ -212,7 +221,7 @@ func (e *element) buildRawSpec(p *sinkPad, ci capsInfo, live bool, ref refProps,
 			chainStep{factory: "audioresample", capsOut: "audio/x-raw,rate=48000,channels=[1,2]"})
 	}
 	steps = append(steps, chainStep{factory: encoder, encoder: true,
-		args: encoderArgs(encoder, ref.encoderBitrate(), gopFrames(ci)), capsOut: outCaps})
+		args: encoderArgs(encoder, ref.encoderBitrate(), gopFrames(ci, encoder)), capsOut: outCaps})
 	steps = append(steps, enc.steps...)
 	key := fmt.Sprintf("%s(%s)>%s>%s live=%v", ci.media, ci.features, encoder, outCaps, live)
 	return &chainSpec{key: key, media: ci.media, codec: enc.codec, steps: steps, sinkCaps: enc.sinkCaps}
