@@ -8,7 +8,8 @@ import (
 // isKeyframePacket tells whether an RTP payload starts a decodable picture:
 // H264 IDR or SPS (single NAL, STAP-A or the first FU-A fragment, RFC 6184),
 // VP8 key frame (RFC 7741 payload descriptor, then the frame tag's P bit),
-// VP9 first packet of a picture that is not inter-predicted (RFC 9628 B=1, P=0).
+// VP9 first packet of a picture that is not inter-predicted (RFC 9628 B=1, P=0),
+// AV1 first packet of a coded video sequence (aggregation header N bit).
 func isKeyframePacket(mime string, p []byte) bool {
 	if len(p) < 2 {
 		return false
@@ -53,6 +54,8 @@ func isKeyframePacket(mime string, p []byte) bool {
 		return start && i < len(p) && p[i]&0x01 == 0
 	case "video/vp9":
 		return p[0]&0x08 != 0 && p[0]&0x40 == 0
+	case "video/av1":
+		return p[0]&0x08 != 0
 	}
 	return false
 }
