@@ -128,7 +128,7 @@ lk_param_spec_string_array (const char *name, const char *nick,
 {
   return gst_param_spec_array (name, nick, blurb,
       g_param_spec_string (elem_name, elem_name, elem_name, NULL,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS), flags);
+          G_PARAM_READWRITE), flags);    /* copies: elem_name is freed */
 }
 
 /* GValue helpers for the boxed and array properties. */
