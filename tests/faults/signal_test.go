@@ -12,23 +12,7 @@ import (
 // media at all: the resume needs no ICE restart.
 func TestSignalResetKeepsMediaFlowing(t *testing.T) {
 	forEachVersion(t, func(t *testing.T, v string) {
-		w := newWorld(t, v, worldOptions{proxy: true})
-		w.waitPublishing()
-		sid := w.participantSID()
-		n := w.messageCount()
-		cut := time.Now()
-		w.proxy.ResetAll()
-		back := w.connectedAfter(n, 10*time.Second)
-		video, audio := w.gaps(cut, 4*time.Second)
-		report(t, "signal socket reset", video, audio, back["participant-sid"] == sid)
-		if back["participant-sid"] != sid {
-			t.Errorf("participant SID changed %s -> %s: a socket reset must resume", sid, back["participant-sid"])
-		}
-		if video > 250*time.Millisecond || audio > 250*time.Millisecond {
-			t.Errorf("media gap video %s audio %s, want <= 250ms", video, audio)
-		}
-		assertResumed(t, w, sid)
-		w.assertContinuousRTP(cut)
+		resumeCase(t, v, "signal socket reset", 250*time.Millisecond, func(w *world) { w.proxy.ResetAll() })
 	})
 }
 
@@ -36,25 +20,34 @@ func TestSignalResetKeepsMediaFlowing(t *testing.T) {
 // what killed livekitwebrtcsink pipelines): resume at once, same participant.
 func TestLeaveResume(t *testing.T) {
 	forEachVersion(t, func(t *testing.T, v string) {
-		w := newWorld(t, v, worldOptions{proxy: true})
-		w.waitPublishing()
-		sid := w.participantSID()
-		n := w.messageCount()
-		cut := time.Now()
-		w.proxy.InjectLeave(livekit.LeaveRequest_RESUME, livekit.DisconnectReason_CONNECTION_TIMEOUT,
-			&livekit.RegionSettings{Regions: []*livekit.RegionInfo{{Region: "here", Url: w.proxy.URL()}}})
-		back := w.connectedAfter(n, 10*time.Second)
-		video, audio := w.gaps(cut, 4*time.Second)
-		report(t, "leave RESUME", video, audio, back["participant-sid"] == sid)
-		if back["participant-sid"] != sid {
-			t.Errorf("participant SID changed %s -> %s", sid, back["participant-sid"])
-		}
-		if video > time.Second || audio > time.Second {
-			t.Errorf("media gap video %s audio %s, want <= 1s", video, audio)
-		}
-		assertResumed(t, w, sid)
-		w.assertContinuousRTP(cut)
+		resumeCase(t, v, "leave RESUME", time.Second, func(w *world) {
+			w.proxy.InjectLeave(livekit.LeaveRequest_RESUME, livekit.DisconnectReason_CONNECTION_TIMEOUT,
+				&livekit.RegionSettings{Regions: []*livekit.RegionInfo{{Region: "here", Url: w.proxy.URL()}}})
+		})
 	})
+}
+
+// resumeCase breaks signalling with fault and checks the resume: same
+// participant, a resume connection with SyncState, continuous sequence
+// numbers, and a media gap of at most maxGap.
+func resumeCase(t *testing.T, version, fault string, maxGap time.Duration, do func(w *world)) {
+	w := newWorld(t, version, worldOptions{proxy: true})
+	w.waitPublishing()
+	sid := w.participantSID()
+	n := w.messageCount()
+	cut := time.Now()
+	do(w)
+	back := w.connectedAfter(n, 10*time.Second)
+	video, audio := w.gaps(cut, 4*time.Second)
+	report(t, fault, video, audio, back["participant-sid"] == sid)
+	if back["participant-sid"] != sid {
+		t.Errorf("participant SID changed %s -> %s: this must resume", sid, back["participant-sid"])
+	}
+	if video > maxGap || audio > maxGap {
+		t.Errorf("media gap video %s audio %s, want <= %s", video, audio, maxGap)
+	}
+	assertResumed(t, w, sid)
+	w.assertContinuousRTP(cut)
 }
 
 // Leave{RECONNECT}: a new participant publishes everything again; the first
