@@ -2,32 +2,67 @@ package main
 
 import (
 	"fmt"
+	"github.com/golivekitsink/golivekitsink/session"
 	"net/url"
 	"strings"
 )
 
 // iceServers maps stun-server and turn-servers onto session.Config's
-// ExtraICEServers (pion URLs such as "stun:host:port"). It returns the
-// URLs to add and one warning per entry it had to leave out.
+// ExtraICEServers. It returns the servers to add and one warning per entry it
+// had to leave out.
 //
 // The default stun-server (Google's) is never passed on: LiveKit hands out
 // its own ICE servers, and nothing should leave the LiveKit path (or a test
 // machine) unless the user asked for it.
-//
-// TURN entries are left out for now: session.Config carries bare URLs and
-// pion refuses TURN without a username and credential.
-func iceServers(r refProps) (urls, warnings []string) {
+func iceServers(r refProps) (servers []session.ICEServer, warnings []string) {
 	if r.stunSet && r.stunServer != nil && strings.TrimSpace(*r.stunServer) != "" {
 		if u, err := stunURL(*r.stunServer); err != nil {
 			warnings = append(warnings, fmt.Sprintf("stun-server: %v; not used", err))
 		} else {
-			urls = append(urls, u)
+			servers = append(servers, session.ICEServer{URLs: []string{u}})
 		}
 	}
 	for _, t := range r.turnServers {
-		warnings = append(warnings, fmt.Sprintf("turn-servers: %s ignored: TURN credentials cannot be handed to the session yet (LiveKit's own TURN servers still apply)", redactURL(t)))
+		if is, err := turnServer(t); err != nil {
+			warnings = append(warnings, fmt.Sprintf("turn-servers: %v; not used", err))
+		} else {
+			servers = append(servers, is)
+		}
 	}
-	return urls, warnings
+	return servers, warnings
+}
+
+// turnServer turns the reference's "turn(s)://user:password@host:port"
+// into pion's form: "turn:host:port?transport=udp" or
+// "turns:host:port?transport=tcp" with the credentials beside the URL.
+func turnServer(s string) (session.ICEServer, error) {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || (u.Scheme != "turn" && u.Scheme != "turns") || u.Host == "" {
+		return session.ICEServer{}, fmt.Errorf("%q is not a turn:// or turns:// URL", redactURL(s))
+	}
+	pass, _ := u.User.Password()
+	if u.User.Username() == "" || pass == "" {
+		return session.ICEServer{}, fmt.Errorf("%q: TURN needs user:password@", redactURL(s))
+	}
+	host := u.Host
+	if u.Port() == "" {
+		if u.Scheme == "turns" {
+			host += ":443"
+		} else {
+			host += ":3478"
+		}
+	}
+	transport := u.Query().Get("transport")
+	if transport == "" {
+		transport = "udp"
+		if u.Scheme == "turns" {
+			transport = "tcp"
+		}
+	}
+	return session.ICEServer{
+		URLs:     []string{u.Scheme + ":" + host + "?transport=" + transport},
+		Username: u.User.Username(), Credential: pass,
+	}, nil
 }
 
 // stunURL turns "stun://host:port" (the reference's form) or

@@ -181,7 +181,7 @@ func refPropSpecs() []*glib.ParamSpec {
 			strp(defaultStunServer), pRW),
 		spec("turn-servers", "List of TURN Servers to use",
 			"TURN servers (turn(s)://username:password@host:port) to add to the ICE servers LiveKit hands out. "+
-				"Not used yet: the session cannot take TURN credentials; a WARNING names ignored entries (LiveKit's own TURN servers still apply)",
+				"An entry without user:password is left out with a WARNING",
 			func(n, k, b *C.char) *C.GParamSpec {
 				e := C.CString("turn-server")
 				defer freeC(e)

@@ -35,7 +35,7 @@ type Config struct {
 	// ForceRelay makes every peer connection relay-only (ice-transport-policy=relay).
 	ForceRelay bool
 	// ExtraICEServers are added to the servers LiveKit hands out (stun-server, turn-servers).
-	ExtraICEServers []string
+	ExtraICEServers []ICEServer
 
 	// Logger receives the session's log lines; nil discards them.
 	Logger Logger
@@ -120,4 +120,12 @@ type TrackSpec struct {
 	Height int
 	// Channels for audio (1 or 2).
 	Channels int
+}
+
+// ICEServer is a STUN or TURN server in pion's URL form ("stun:host:port",
+// "turn:host:port?transport=udp", "turns:host:443?transport=tcp").
+type ICEServer struct {
+	URLs       []string
+	Username   string
+	Credential string
 }

@@ -30,8 +30,8 @@ func (s *Session) rtcConfig() webrtc.Configuration {
 	for _, is := range s.iceServers {
 		cfg.ICEServers = append(cfg.ICEServers, webrtc.ICEServer{URLs: is.Urls, Username: is.Username, Credential: is.Credential})
 	}
-	for _, u := range s.cfg.ExtraICEServers {
-		cfg.ICEServers = append(cfg.ICEServers, webrtc.ICEServer{URLs: []string{u}})
+	for _, is := range s.cfg.ExtraICEServers {
+		cfg.ICEServers = append(cfg.ICEServers, webrtc.ICEServer{URLs: is.URLs, Username: is.Username, Credential: is.Credential})
 	}
 	if s.forceRelay || s.cfg.ForceRelay {
 		cfg.ICETransportPolicy = webrtc.ICETransportPolicyRelay

@@ -59,8 +59,9 @@ func TestPublishRaw(t *testing.T) {
 // golivekitsink accepts without using it, plus the bitrate ones, and checks
 // that the pipeline parses and publishes, that start-bitrate reaches the
 // encoder (snow, which x264enc would send at the 2 Mbit/s default, at
-// about 300 kbit/s; vp8enc cannot go that low on snow), and that turn-servers is refused with a WARNING that does not
-// show the TURN password.
+// about 300 kbit/s; vp8enc cannot go that low on snow), and that turn-servers takes a
+// turn://user:password@host entry, refuses one without a password with a WARNING, and never
+// shows the TURN password.
 func TestRawCompatProperties(t *testing.T) {
 	for _, v := range harness.Versions() {
 		t.Run(v, func(t *testing.T) { runCompatProps(t, v) })
@@ -86,7 +87,7 @@ func runCompatProps(t *testing.T, version string) {
 		// The harness's LiveKit already names this loopback STUN address:
 		// an explicit stun-server is added, and nothing leaves the machine.
 		"stun-server=stun://" + srv.Host() + ":3478",
-		`turn-servers="<\"turn://user:` + turnPass + `@127.0.0.1:3478\">"`,
+		`turn-servers="<\"turn://user:` + turnPass + `@127.0.0.1:3478\", \"turn://nopass@127.0.0.1:3479\">"`,
 		"signaller::role=producer", "signaller::producer-peer-id=nobody", `signaller::excluded-producer-peer-ids="<a,b>"`,
 		"video-caps=video/x-h264",
 	}, " ")
@@ -105,7 +106,7 @@ func runCompatProps(t *testing.T, version string) {
 	}
 	warned := false
 	for _, w := range p.Warnings() {
-		if strings.Contains(w, "turn-servers") && strings.Contains(w, "turn://***@127.0.0.1:3478") {
+		if strings.Contains(w, "turn-servers") && strings.Contains(w, "turn://***@127.0.0.1:3479") && strings.Contains(w, "user:password") {
 			warned = true
 		} else {
 			t.Errorf("unexpected WARNING: %s", w)
