@@ -58,7 +58,8 @@ func blackhole(t *testing.T, version string, after time.Duration) {
 	if video > 5*time.Second || audio > 5*time.Second {
 		t.Errorf("media gap video %s audio %s after the UDP cut, want <= 5s", video, audio)
 	}
-	w.assertContinuousRTP(cut)
+	// No sequence check here: packets sent in the ~2 s before the dead path
+	// is noticed are lost in the network, a real gap the SFU forwards.
 }
 
 // The element notices a dead media path within about 3 s; a lossy one must
