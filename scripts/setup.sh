@@ -21,6 +21,8 @@ PACKAGES=(
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav
   meson ninja-build pkg-config nftables iproute2 python3-gi gir1.2-gstreamer-1.0
+  # packaging (tests/packaging), examples/c, and chromium for tests/viewer
+  dpkg-dev debhelper fakeroot build-essential chromium
 )
 
 # --- Debian packages -------------------------------------------------------
@@ -29,6 +31,9 @@ for p in "${PACKAGES[@]}"; do
   st="$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)"
   [[ "$st" == installed ]] || missing+=("$p")
 done
+# npm only when there is none on PATH (NodeSource's nodejs bundles its own and
+# conflicts with Debian's npm package).
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if ((${#missing[@]})); then
   say "installing Debian packages: ${missing[*]}"
   SUDO=()
@@ -72,21 +77,3 @@ done
 (cd "$ROOT/tests" && go mod download)
 log "done"
 
-# --- packaging, examples and viewer (debian/, examples/, viewer/) ------------
-# dpkg-buildpackage (tests/packaging), a C compiler for examples/c, chromium
-# for tests/viewer. npm only when no npm is on PATH (e.g. NodeSource's nodejs
-# bundles its own and conflicts with Debian's npm package).
-extra=()
-for p in dpkg-dev debhelper fakeroot build-essential chromium; do
-  st="$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)"
-  [[ "$st" == installed ]] || extra+=("$p")
-done
-command -v npm >/dev/null 2>&1 || extra+=(npm)
-if ((${#extra[@]})); then
-  say "installing Debian packages: ${extra[*]}"
-  SUDO=()
-  if [[ $(id -u) -ne 0 ]]; then SUDO=(sudo); fi
-  export DEBIAN_FRONTEND=noninteractive
-  "${SUDO[@]}" apt-get update -qq
-  "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${extra[@]}" >/dev/null
-fi
