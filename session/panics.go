@@ -8,8 +8,12 @@ import (
 // A panic on any goroutine kills the host process (gst-launch, a Python
 // application). Every goroutine the session starts goes through spawn, which
 // turns a panic into the end of this session instead.
+// Close waits for them: each ends with its socket, peer connection or the
+// session's context.
 func (s *Session) spawn(f func()) {
+	s.wg.Add(1)
 	go func() {
+		defer s.wg.Done()
 		defer s.recoverPanic()
 		f()
 	}()

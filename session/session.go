@@ -34,6 +34,7 @@ type Session struct {
 	startOnce sync.Once
 	closeOnce sync.Once
 	started   atomic.Bool
+	wg        sync.WaitGroup // goroutines started by spawn
 
 	// owned by run
 	phase         phase
@@ -161,6 +162,7 @@ func (s *Session) Close() {
 		if s.started.Load() {
 			<-s.done
 		}
+		s.wg.Wait()
 		s.disp.close()
 	})
 }
