@@ -199,12 +199,13 @@ func (p *Pipeline) DebugLogTail(n int) string { return tailFile(p.DebugLogPath()
 // Errors returns each "ERROR: from element …" report with its "Additional
 // debug info" lines, one string per report.
 //
-// gst-launch prints them on stderr; reading stderr alone keeps a report whole
-// when a -m line on stdout is written at the same moment.
+// gst-launch prints ERROR reports on stderr and WARNING reports on stdout;
+// reading only that stream keeps a report whole when a line on the other
+// stream is written at the same moment.
 func (p *Pipeline) Errors() []string { return reports(p.Stderr(), "ERROR: from element ") }
 
 // Warnings returns each "WARNING: from element …" report with its debug info.
-func (p *Pipeline) Warnings() []string { return reports(p.Stderr(), "WARNING: from element ") }
+func (p *Pipeline) Warnings() []string { return reports(p.Stdout(), "WARNING: from element ") }
 
 // gst-launch lines that end a report's debug info.
 var launchLine = regexp.MustCompile(`^(ERROR|WARNING|INFO)[: ]|^Got message #|^Setting pipeline|^Execution ended|^Freeing pipeline|^Pipeline is|^Prerolled|^Redistribute latency|^New clock|^Got EOS|^Interrupt|^handling interrupt|^EOS on shutdown|^Waiting for EOS|^Failed to set|^Progress:|^Missing element`)
