@@ -55,9 +55,9 @@ type (
 		gen   uint64
 		state webrtc.ICEConnectionState
 	}
-	evKeyframeRequest struct{ t *Track }
-	evRegions         struct {
-		gen     uint64
+	// evRegions carries no generation: a region list stays valid across
+	// connections to the same project.
+	evRegions struct {
 		regions *livekit.RegionSettings
 	}
 )

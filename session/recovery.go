@@ -326,7 +326,7 @@ func (s *Session) fetchRegions() {
 	if !s.regionsEnabled() {
 		return
 	}
-	u, tok, gen := s.url0, s.token, s.sigGen
+	u, tok := s.url0, s.token
 	s.spawn(func() {
 		ctx, cancel := context.WithTimeout(s.ctx, 3*time.Second)
 		defer cancel()
@@ -335,7 +335,7 @@ func (s *Session) fetchRegions() {
 			s.log.Debugf("region list: %v", err)
 			return
 		}
-		s.post(evRegions{gen: gen, regions: rs})
+		s.post(evRegions{regions: rs})
 	})
 }
 
