@@ -3,7 +3,9 @@ package harness
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -73,6 +75,9 @@ type trackRecorder struct {
 	rec  RecordedTrack
 	sink frameSink
 	done bool
+
+	readErrors   int   // reads that failed for another reason than the deadline
+	firstReadErr error // the first of them
 }
 
 // Subscribe joins room at url as "sub-<random>" with auto-subscribe and
@@ -186,10 +191,26 @@ func (s *Subscriber) read(track *webrtc.TrackRemote, tr *trackRecorder) {
 		_ = track.SetReadDeadline(time.Now().Add(time.Second))
 		pkt, _, err := track.ReadRTP()
 		if err != nil {
-			if strings.Contains(err.Error(), "timeout") && !s.isClosed() {
-				continue
+			if errors.Is(err, io.EOF) || s.isClosed() {
+				return
 			}
-			return
+			if !strings.Contains(err.Error(), "timeout") {
+				// One packet pion cannot take (an unknown payload type, a
+				// malformed header) must not end the recording: a real
+				// subscriber drops it and goes on. Kept as evidence.
+				tr.mu.Lock()
+				tr.readErrors++
+				first := tr.firstReadErr == nil
+				if first {
+					tr.firstReadErr = err
+				}
+				tr.mu.Unlock()
+				if first {
+					s.t.Logf("harness: subscriber %s: reading %s track %s: %v (going on)", s.Identity, tr.rec.Kind, tr.rec.TrackSID, err)
+				}
+				time.Sleep(time.Millisecond) // no busy loop should the error persist
+			}
+			continue
 		}
 		now := time.Now()
 		tr.mu.Lock()
@@ -330,9 +351,27 @@ func (s *Subscriber) WaitForPackets(kind string, n int, timeout time.Duration) e
 		return c
 	}
 	if !s.wait(timeout, func() bool { return count() >= n }) {
-		return fmt.Errorf("subscriber %s: %d of %d %s packets after %v", s.Identity, count(), n, kind, timeout)
+		return fmt.Errorf("subscriber %s: %d of %d %s packets after %v%s", s.Identity, count(), n, kind, timeout, s.readErrors(kind))
 	}
 	return nil
+}
+
+// readErrors describes the failed reads on kind's tracks, "" if none.
+func (s *Subscriber) readErrors(kind string) string {
+	n := 0
+	var first error
+	for _, tr := range s.recorders(kind) {
+		tr.mu.Lock()
+		n += tr.readErrors
+		if first == nil {
+			first = tr.firstReadErr
+		}
+		tr.mu.Unlock()
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d failed reads, the first: %v)", n, first)
 }
 
 func (s *Subscriber) recorders(kind string) []*trackRecorder {

@@ -77,6 +77,13 @@ func (e *events) waitState(from int, timeout time.Duration, ok func(session.Stat
 	}
 }
 
+// warnings returns the warnings and track errors so far.
+func (e *events) warnings() []error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]error(nil), e.warns...)
+}
+
 func (e *events) count() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -107,7 +114,9 @@ func isState(st session.State) func(session.StateChange) bool {
 
 type testLogger struct{ t testing.TB }
 
-func (l testLogger) Debugf(f string, a ...any) {}
+// Debug lines too: go test shows them only for a failing test, where they
+// are the evidence (peer connection and ICE states).
+func (l testLogger) Debugf(f string, a ...any) { l.t.Logf("D "+f, a...) }
 func (l testLogger) Infof(f string, a ...any)  { l.t.Logf("I "+f, a...) }
 func (l testLogger) Warnf(f string, a ...any)  { l.t.Logf("W "+f, a...) }
 func (l testLogger) Errorf(f string, a ...any) { l.t.Logf("E "+f, a...) }

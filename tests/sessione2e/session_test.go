@@ -22,6 +22,7 @@ type world struct {
 	sub  *harness.Subscriber
 	s    *session.Session
 	ev   *events
+	tr   *session.Track
 	room string
 	id   string
 }
@@ -49,6 +50,7 @@ func publish(t *testing.T, version string, cfg func(*session.Config)) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
+	w.tr = tr
 	pump(t, tr)
 	return w
 }
@@ -57,7 +59,9 @@ func (w *world) waitMedia(t *testing.T) {
 	t.Helper()
 	w.ev.waitState(0, 15*time.Second, isState(session.StateConnected))
 	if err := w.sub.WaitForPackets("video", 60, 15*time.Second); err != nil {
-		t.Fatalf("subscriber: %v", err)
+		// Sent and dropped tell a publisher that stopped sending from media
+		// lost on the way to the subscriber.
+		t.Fatalf("subscriber: %v (publisher: %d frames sent, %d dropped)", err, w.tr.FramesSent(), w.tr.FramesDropped())
 	}
 }
 
