@@ -1,6 +1,7 @@
 package session
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/livekit/protocol/livekit"
@@ -55,9 +56,22 @@ func (s *Session) onReconnectResponse(r *livekit.ReconnectResponse) {
 	}
 	s.startPings()
 	s.sendSyncState()
-	// Tracks added while the socket was down have not been announced yet.
 	for _, ts := range s.tracks {
-		if !ts.requested && !ts.failed {
+		if ts.failed {
+			continue
+		}
+		// Requested but not published: the TrackPublished may have gone down
+		// with the old socket, and the server does not repeat it. Ask again
+		// under a new cid (the old pending entry stays unused on the server).
+		if ts.requested && ts.info == nil {
+			if err := ts.t.renewCID(); err != nil {
+				s.failTrack(ts, fmt.Errorf("publishing again after the resume: %w", err))
+				continue
+			}
+			ts.requested = false
+		}
+		// Tracks added while the socket was down have not been announced yet.
+		if !ts.requested {
 			s.publishTrack(ts)
 		}
 	}

@@ -198,7 +198,12 @@ func readRTCP(sender *webrtc.RTPSender, t *Track) {
 }
 
 func (s *Session) onRequestResponse(r *livekit.RequestResponse) {
-	if r.GetReason() == livekit.RequestResponse_OK {
+	switch r.GetReason() {
+	case livekit.RequestResponse_OK:
+		return
+	case livekit.RequestResponse_QUEUED:
+		// Not a refusal: the server answers with TrackPublished later.
+		s.log.Debugf("server queued request %d: %s", r.GetRequestId(), r.GetMessage())
 		return
 	}
 	if at := r.GetAddTrack(); at != nil {

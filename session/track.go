@@ -41,20 +41,41 @@ func newTrack(s *Session, spec TrackSpec) (*Track, error) {
 	if err != nil {
 		return nil, err
 	}
-	cid := "TR_" + spec.Name + "_" + randomID(6)
-	capability := webrtc.RTPCodecCapability{MimeType: spec.Codec.MimeType(), ClockRate: spec.Codec.ClockRate()}
-	if spec.Codec == lkrtp.CodecOpus {
-		capability.Channels = 2
-	}
-	// The TrackLocal ID is the cid: it becomes the msid track id the server
-	// matches with the AddTrackRequest.
-	local, err := webrtc.NewTrackLocalStaticRTP(capability, cid, "golivekitsink")
+	cid, local, err := newLocalTrack(spec)
 	if err != nil {
 		return nil, err
 	}
 	t := &Track{spec: spec, cid: cid, local: local, sess: s, packetizer: p}
 	t.sid.Store("")
 	return t, nil
+}
+
+// newLocalTrack makes a fresh client track id (cid) and the pion track
+// carrying it. The TrackLocal ID is the cid: it becomes the msid track id
+// the server matches with the AddTrackRequest.
+func newLocalTrack(spec TrackSpec) (string, *webrtc.TrackLocalStaticRTP, error) {
+	cid := "TR_" + spec.Name + "_" + randomID(6)
+	capability := webrtc.RTPCodecCapability{MimeType: spec.Codec.MimeType(), ClockRate: spec.Codec.ClockRate()}
+	if spec.Codec == lkrtp.CodecOpus {
+		capability.Channels = 2
+	}
+	local, err := webrtc.NewTrackLocalStaticRTP(capability, cid, "golivekitsink")
+	return cid, local, err
+}
+
+// renewCID gives a track that was requested but never published a new cid:
+// the server queues an AddTrackRequest that repeats a pending cid behind the
+// first one (RequestResponse QUEUED) instead of answering it. Called by the
+// session goroutine before the transceiver exists.
+func (t *Track) renewCID() error {
+	cid, local, err := newLocalTrack(t.spec)
+	if err != nil {
+		return err
+	}
+	t.mu.Lock()
+	t.cid, t.local = cid, local
+	t.mu.Unlock()
+	return nil
 }
 
 // Spec returns the track's spec.

@@ -102,6 +102,7 @@ type SigProxy struct {
 	framesLost    int
 	pongDelay     time.Duration
 	dropAll       bool
+	resetOn       string // swallow the next server frame of this kind and reset its connection
 	regionsJSON   []byte
 	regionsAuth   []string
 	rejectStatus  int
@@ -267,6 +268,27 @@ func (p *SigProxy) ResetAll() {
 	for _, pc := range p.live() {
 		pc.teardown("reset", 0, "", true)
 	}
+}
+
+// ResetOnNext swallows the next server->client frame of kind (a FrameInfo
+// Kind such as "track_published") and resets the connection it came on, as
+// if the socket had died just before the answer: the client never sees it.
+func (p *SigProxy) ResetOnNext(kind string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.resetOn = kind
+}
+
+// takeResetOn reports whether a server frame of kind is the one ResetOnNext
+// waits for, and disarms it if so.
+func (p *SigProxy) takeResetOn(kind string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.resetOn == "" || p.resetOn != kind {
+		return false
+	}
+	p.resetOn = ""
+	return true
 }
 
 // InjectLeave sends SignalResponse{leave} to every live client, then closes it

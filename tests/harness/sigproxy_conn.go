@@ -97,6 +97,12 @@ func (pc *proxyConn) serverToClient() {
 		}
 		f := pc.decode(ServerToClient, mt, data)
 		pc.p.firstServerFrame(pc.info, f.Kind)
+		if pc.p.takeResetOn(f.Kind) {
+			f.Dropped = true
+			pc.p.logFrame(f)
+			pc.teardown("reset", 0, "", true)
+			return
+		}
 		drop, delay := pc.p.faults()
 		of := outFrame{mt: mt, data: data}
 		switch {
