@@ -49,3 +49,13 @@ lk_post_connection (GstElement * el, const char *state, const char *reason,
       NULL);
   gst_element_post_message (el, gst_message_new_element (GST_OBJECT (el), s));
 }
+
+void
+lk_post_bitrate (GstElement * el, guint target, const char *encoders)
+{
+  GstStructure *s = gst_structure_new ("golivekitsink-bitrate",
+      "target-bitrate", G_TYPE_UINT, target,
+      "encoder-bitrates", G_TYPE_STRING, encoders,
+      NULL);
+  gst_element_post_message (el, gst_message_new_element (GST_OBJECT (el), s));
+}

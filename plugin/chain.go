@@ -86,6 +86,9 @@ type chain struct {
 	spec    *chainSpec
 	elems   []*C.GstElement
 	appsink *C.GstElement
+	// encoder is the plugged encoder (raw input), one of elems; nil otherwise.
+	encoder        *C.GstElement
+	encoderFactory string
 }
 
 // sinkCtx is what the appsink callbacks see (through a cgo.Handle).
@@ -155,6 +158,9 @@ func buildChain(e *element, p *sinkPad, cs *chainSpec, gen int) (*chain, error) 
 			return fail(&chainError{text: fmt.Sprintf("%s: cannot add %s to the bin", p.name, st.factory)})
 		}
 		c.elems = append(c.elems, el)
+		if st.encoder {
+			c.encoder, c.encoderFactory = el, st.factory
+		}
 		filters = append(filters, st.capsOut)
 	}
 
@@ -211,6 +217,7 @@ func (c *chain) teardown(e *element, ghost *C.GstPad) {
 	}
 	c.elems = nil
 	c.appsink = nil
+	c.encoder = nil
 }
 
 // emitEncoderSetup emits encoder-setup("unique", pad, encoder) like

@@ -52,8 +52,7 @@ var downloaders = map[string]string{
 // encoderArgs are the default settings of an encoder (applied unless an
 // encoder-setup handler returns TRUE). bitrate is in bit/s, gop in frames.
 func encoderArgs(factory string, bitrate uint, gop int) [][2]string {
-	kbps := strconv.FormatUint(uint64(max(bitrate/1000, 1)), 10)
-	bps := strconv.FormatUint(uint64(bitrate), 10)
+	br, _ := bitrateArg(factory, bitrate)
 	g := strconv.Itoa(gop)
 	switch factory {
 	case "vp8enc", "vp9enc":
@@ -61,7 +60,7 @@ func encoderArgs(factory string, bitrate uint, gop int) [][2]string {
 		if factory == "vp9enc" {
 			cpu = "8" // libvpx VP9 rejects speeds beyond ±9
 		}
-		a := [][2]string{{"deadline", "1"}, {"cpu-used", cpu}, {"target-bitrate", bps},
+		a := [][2]string{{"deadline", "1"}, {"cpu-used", cpu}, br,
 			{"end-usage", "cbr"}, {"keyframe-mode", "auto"}, {"keyframe-max-dist", g},
 			{"buffer-initial-size", "100"}, {"buffer-optimal-size", "120"}, {"buffer-size", "150"},
 			{"max-intra-bitrate", "250"}, {"error-resilient", "default"}, {"lag-in-frames", "0"}}
@@ -70,27 +69,49 @@ func encoderArgs(factory string, bitrate uint, gop int) [][2]string {
 		}
 		return a
 	case "x264enc":
-		return [][2]string{{"tune", "zerolatency"}, {"speed-preset", "ultrafast"}, {"bitrate", kbps},
+		return [][2]string{{"tune", "zerolatency"}, {"speed-preset", "ultrafast"}, br,
 			{"key-int-max", g}, {"b-adapt", "false"}, {"vbv-buf-capacity", "120"}}
 	case "openh264enc":
-		return [][2]string{{"bitrate", bps}, {"gop-size", g}, {"rate-control", "bitrate"},
+		return [][2]string{br, {"gop-size", g}, {"rate-control", "bitrate"},
 			{"complexity", "low"}, {"usage-type", "camera"}}
 	case "x265enc":
-		return [][2]string{{"tune", "zerolatency"}, {"speed-preset", "ultrafast"}, {"bitrate", kbps}, {"key-int-max", g}}
+		return [][2]string{{"tune", "zerolatency"}, {"speed-preset", "ultrafast"}, br, {"key-int-max", g}}
 	case "av1enc":
 		// av1enc's max-quantizer defaults to 0, which trips a libaom
 		// assertion in realtime CBR (rc_pick_q_and_bounds_no_stats_cbr).
 		return [][2]string{{"usage-profile", "realtime"}, {"cpu-used", "10"}, {"end-usage", "cbr"},
 			{"min-quantizer", "0"}, {"max-quantizer", "63"},
-			{"target-bitrate", kbps}, {"keyframe-max-dist", g}, {"lag-in-frames", "0"}, {"row-mt", "true"}}
+			br, {"keyframe-max-dist", g}, {"lag-in-frames", "0"}, {"row-mt", "true"}}
 	case "rav1enc":
-		return [][2]string{{"low-latency", "true"}, {"speed-preset", "10"}, {"bitrate", bps}, {"max-key-frame-interval", g}}
+		return [][2]string{{"low-latency", "true"}, {"speed-preset", "10"}, br, {"max-key-frame-interval", g}}
 	case "svtav1enc":
-		return [][2]string{{"preset", "12"}, {"target-bitrate", kbps}, {"intra-period-length", g}}
+		return [][2]string{{"preset", "12"}, br, {"intra-period-length", g}}
 	case "opusenc":
-		return [][2]string{{"frame-size", "20"}, {"bitrate", "64000"}}
+		return [][2]string{{"frame-size", "20"}, {"bitrate", strconv.Itoa(opusBitrate)}}
 	}
 	return nil
+}
+
+// opusBitrate (bit/s) of the Opus encoder golivekitsink plugs; congestion
+// control keeps this much per audio pad out of the video share.
+const opusBitrate = 64000
+
+// bitrateArg is the property that sets a video encoder's bitrate, in its
+// own unit, for bitrate in bit/s. ok is false for factories without one.
+func bitrateArg(factory string, bitrate uint) (arg [2]string, ok bool) {
+	kbps := strconv.FormatUint(uint64(max(bitrate/1000, 1)), 10)
+	bps := strconv.FormatUint(uint64(bitrate), 10)
+	switch factory {
+	case "vp8enc", "vp9enc":
+		return [2]string{"target-bitrate", bps}, true
+	case "x264enc", "x265enc":
+		return [2]string{"bitrate", kbps}, true
+	case "openh264enc", "rav1enc":
+		return [2]string{"bitrate", bps}, true
+	case "av1enc", "svtav1enc":
+		return [2]string{"target-bitrate", kbps}, true
+	}
+	return arg, false
 }
 
 // gopFrames is about two seconds of frames (60 when the rate is unknown),

@@ -60,6 +60,7 @@ void lk_post_warning(GstElement *el, GQuark domain, gint code, const char *text,
 void lk_post_connection(GstElement *el, const char *state, const char *reason, gint attempt,
     const char *participant_sid, const char *region, const char *url, guint64 elapsed_ms,
     const char *track_sids, const char *transport);
+void lk_post_bitrate(GstElement *el, guint target, const char *encoders);
 GQuark lk_resource_error_quark(void);
 GQuark lk_stream_error_quark(void);
 GQuark lk_core_error_quark(void);

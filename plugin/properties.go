@@ -198,6 +198,10 @@ func (e *element) sessionConfig() session.Config {
 		ReconnectBudget:     time.Duration(p.reconnectBudget) * time.Second,
 		SlowRecoveryWarning: time.Duration(p.recoveryWarning) * time.Millisecond,
 		RegionFailover:      p.regionFailover,
+		CongestionControl:   p.ref.congestion != ccDisabled,
+		StartBitrate:        int(p.ref.encoderBitrate()),
+		MinBitrate:          int(p.ref.minBitrate),
+		MaxBitrate:          int(p.ref.maxBitrate),
 		Logger:              sessionLogger{el: e.gst},
 	}
 }

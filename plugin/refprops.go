@@ -26,6 +26,7 @@ const (
 	defaultMinBitrate = 1000
 	defaultMaxBitrate = 8192000
 	defaultStartBR    = 2048000
+	ccDisabled        = 0
 	ccGCC             = 2
 	mitigationDefault = 1 | 2 // downscaled | downsampled
 	defaultWebDir     = "gstwebrtc-api/dist"
@@ -162,7 +163,9 @@ func uintSpec(name, nick, blurb string, min, max, def uint, flags C.GParamFlags)
 func refPropSpecs() []*glib.ParamSpec {
 	rwReady := C.GParamFlags(pRW | pReady)
 	rwPlaying := C.GParamFlags(pRW | pPlaying)
-	br := "Bitrate (bit/s) of the encoders golivekitsink plugs for raw input: they start at start-bitrate clamped to [min-bitrate, max-bitrate] and stay there (LiveKit's SFU adapts forwarding per subscriber; there is no sender-side congestion control). No effect on encoded input"
+	br := "Bitrate (bit/s) of the encoders golivekitsink plugs for raw input: they start at start-bitrate; with congestion-control " +
+		"they follow the uplink estimate within [min-bitrate, max-bitrate], without it they stay at start-bitrate clamped to that range. " +
+		"No effect on encoded input"
 	return []*glib.ParamSpec{
 		spec("video-caps", "Video encoder caps",
 			"Codecs to encode raw video into, in order of preference: the first whose encoder is installed is used "+
@@ -188,8 +191,9 @@ func refPropSpecs() []*glib.ParamSpec {
 				return C.lk_param_spec_string_array(n, k, b, e, rwReady)
 			}),
 		spec("congestion-control", "Congestion control",
-			compat+"LiveKit's SFU does congestion control towards each subscriber (it forwards keyframe requests, which reach the encoder); "+
-				"golivekitsink's encoders run at start-bitrate",
+			"Sender-side bandwidth estimation on LiveKit's transport-wide feedback (pion's Google Congestion Control; homegrown "+
+				"means the same here). The encoders golivekitsink plugs for raw input follow its estimate, each change is posted "+
+				"as a golivekitsink-bitrate element message. disabled: encoders stay at start-bitrate. Takes effect at the next connection",
 			func(n, k, b *C.char) *C.GParamSpec {
 				return C.lk_param_spec_enum(n, k, b, C.lk_congestion_control_get_type(), ccGCC, rwReady)
 			}),

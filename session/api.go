@@ -37,6 +37,15 @@ type Config struct {
 	// ExtraICEServers are added to the servers LiveKit hands out (stun-server, turn-servers).
 	ExtraICEServers []ICEServer
 
+	// CongestionControl runs pion's GCC sender-side bandwidth estimation on
+	// the SFU's transport-wide feedback; its targets reach a Handler that is
+	// also a BitrateHandler. Start/Min/MaxBitrate (bit/s) bound it; zero
+	// values take the reference element's defaults.
+	CongestionControl bool
+	StartBitrate      int
+	MinBitrate        int
+	MaxBitrate        int
+
 	// Logger receives the session's log lines; nil discards them.
 	Logger Logger
 }
@@ -109,6 +118,14 @@ type Handler interface {
 	OnFatal(err error)
 	// OnTrackError reports that one track could not be published; others go on.
 	OnTrackError(t *Track, err error)
+}
+
+// BitrateHandler is implemented by a Handler that adapts encoders to the
+// uplink: OnTargetBitrate gets the estimator's target (bit/s) for all media
+// of the publisher peer connection, on the dispatcher goroutine, when it
+// moved enough to be worth an encoder reconfiguration.
+type BitrateHandler interface {
+	OnTargetBitrate(bps int)
 }
 
 // TrackSpec describes one track to publish.

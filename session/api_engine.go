@@ -15,7 +15,10 @@ import (
 // relayOnly builds the API for force_relay peer connections: pion creates
 // active ICE/TCP host candidates whatever the ICE transport policy says, so
 // they are switched off there, leaving only TURN relay candidates.
-func newAPI(cfg Config, relayOnly bool) (*webrtc.API, error) {
+//
+// hook, when non-nil, adds congestion control (bitrate.go) and receives
+// each peer connection's estimator.
+func newAPI(cfg Config, relayOnly bool, hook *estimatorHook) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	fb := []webrtc.RTCPFeedback{{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "transport-cc"}}
 	videoCodecs := []webrtc.RTPCodecParameters{
@@ -40,6 +43,11 @@ func newAPI(cfg Config, relayOnly bool) (*webrtc.API, error) {
 	}
 
 	reg := &interceptor.Registry{}
+	if hook != nil {
+		if err := addCongestionControl(cfg, reg, hook); err != nil {
+			return nil, err
+		}
+	}
 	if err := webrtc.ConfigureNack(m, reg); err != nil {
 		return nil, err
 	}

@@ -55,6 +55,12 @@ type (
 		gen   uint64
 		state webrtc.ICEConnectionState
 	}
+	// evTargetBitrate: pion's estimator for publisher peer connection gen
+	// has a new target.
+	evTargetBitrate struct {
+		gen uint64
+		bps int
+	}
 	// evRegions carries no generation: a region list stays valid across
 	// connections to the same project.
 	evRegions struct {

@@ -53,6 +53,10 @@ func (s *Session) newPeer() (*peer, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.estimators != nil {
+		s.governor.reset()
+		s.watchEstimator(s.estimators.take(), gen)
+	}
 	p := &peer{pc: pc, gen: gen, relay: relay}
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) { s.post(evLocalCandidate{gen: gen, c: c}) })
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) { s.post(evPCState{gen: gen, state: st}) })

@@ -82,6 +82,8 @@ func (s *Session) handle(ev event) {
 		if s.pc != nil && e.gen == s.pc.gen {
 			s.log.Debugf("publisher ICE state %s", e.state)
 		}
+	case evTargetBitrate:
+		s.onTargetBitrate(e)
 	case evRegions:
 		if e.regions != nil {
 			s.fetched = e.regions.Regions

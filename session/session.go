@@ -25,6 +25,10 @@ type Session struct {
 	disp     *dispatcher
 	api      *webrtc.API
 	relayAPI *webrtc.API // for relay-only peer connections (force_relay)
+	subAPI   *webrtc.API // for the subscriber peer connection (no congestion control)
+
+	estimators    *estimatorHook // nil without congestion control
+	targetBitrate atomic.Int64   // last estimate passed on, for TargetBitrate
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -70,6 +74,7 @@ type Session struct {
 	failedURLs    map[string]bool
 	plan          []string
 	everConnected bool
+	governor      bitrateGovernor
 }
 
 // phase is where the state machine is inside the states of
@@ -125,17 +130,26 @@ func New(cfg Config, h Handler) (*Session, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = nopLogger{}
 	}
-	api, err := newAPI(cfg, false)
+	var hook *estimatorHook
+	if cfg.CongestionControl {
+		hook = &estimatorHook{}
+	}
+	api, err := newAPI(cfg, false, hook)
 	if err != nil {
 		return nil, err
 	}
-	relayAPI, err := newAPI(cfg, true)
+	relayAPI, err := newAPI(cfg, true, hook)
+	if err != nil {
+		return nil, err
+	}
+	// The subscriber peer connection sends no media: no estimator there.
+	subAPI, err := newAPI(cfg, false, nil)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Session{
-		cfg: cfg, creds: creds, h: h, log: cfg.Logger, api: api, relayAPI: relayAPI,
+		cfg: cfg, creds: creds, h: h, log: cfg.Logger, api: api, relayAPI: relayAPI, subAPI: subAPI, estimators: hook,
 		ctx: ctx, cancel: cancel,
 		events: make(chan event, 1024), done: make(chan struct{}),
 		disp: newDispatcher(), url0: cfg.URL, curURL: cfg.URL,

@@ -16,7 +16,7 @@ func (s *Session) onServerOffer(sd *livekit.SessionDescription) {
 	if s.sub == nil {
 		s.pcGen++
 		gen := s.pcGen
-		pc, err := s.api.NewPeerConnection(s.rtcConfig())
+		pc, err := s.subAPI.NewPeerConnection(s.rtcConfig())
 		if err != nil {
 			s.log.Warnf("subscriber peer connection: %v", err)
 			return

@@ -37,20 +37,25 @@ type worldOptions struct {
 	wsURL      string // overrides the URL the element dials
 	authToken  string // use signaller::auth-token instead of key/secret
 	room       string // default: derived from the test name
+	rawVideo   bool   // raw video (snow: every bit costs) into the element, which plugs x264enc
 	serverOpts harness.ServerOptions
 }
 
-func launchLine(wsURL, key, secret, room, token, extra string) string {
+func launchLine(wsURL, key, secret, room, token, extra string, rawVideo bool) string {
 	creds := fmt.Sprintf("signaller::api-key=%s signaller::secret-key=%s", key, secret)
 	if token != "" {
 		creds = "signaller::auth-token=" + token
 	}
 	// key-int-max=300: a keyframe every 10 s unless asked for one, so a quick
 	// recovery proves the upstream keyframe request works.
-	return fmt.Sprintf("videotestsrc is-live=true pattern=ball ! video/x-raw,width=320,height=240,framerate=30/1 ! "+
-		"x264enc tune=zerolatency speed-preset=ultrafast key-int-max=300 bitrate=400 ! "+
-		"golivekitsink name=lk signaller::ws-url=%s %s signaller::room-name=%s signaller::identity=%s %s "+
-		"audiotestsrc is-live=true wave=ticks ! opusenc ! lk.", wsURL, creds, room, identity, extra)
+	video := "videotestsrc is-live=true pattern=ball ! video/x-raw,width=320,height=240,framerate=30/1 ! " +
+		"x264enc tune=zerolatency speed-preset=ultrafast key-int-max=300 bitrate=400"
+	if rawVideo {
+		video = "videotestsrc is-live=true pattern=snow ! video/x-raw,width=320,height=240,framerate=30/1"
+		extra += " video-caps=video/x-h264"
+	}
+	return fmt.Sprintf("%s ! golivekitsink name=lk signaller::ws-url=%s %s signaller::room-name=%s signaller::identity=%s %s "+
+		"audiotestsrc is-live=true wave=ticks ! opusenc ! lk.", video, wsURL, creds, room, identity, extra)
 }
 
 func newWorld(t *testing.T, version string, o worldOptions) *world {
@@ -80,7 +85,7 @@ func newWorld(t *testing.T, version string, o worldOptions) *world {
 		url = o.wsURL
 	}
 	w.sub = harness.Subscribe(t, w.srv.URL(), w.srv.APIKey(), w.srv.Secret(), w.room, "")
-	line := launchLine(url, w.srv.APIKey(), w.srv.Secret(), w.room, o.authToken, o.elemProps)
+	line := launchLine(url, w.srv.APIKey(), w.srv.Secret(), w.room, o.authToken, o.elemProps, o.rawVideo)
 	if o.netns {
 		w.pipe = harness.RunPipelineNetns(t, w.tp.PubNS, line)
 	} else {

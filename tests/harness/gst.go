@@ -300,11 +300,27 @@ func ParseStructure(s string) map[string]string {
 			}
 		}
 		if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
-			v = strings.NewReplacer(`\"`, `"`, `\\`, `\`).Replace(v[1 : len(v)-1])
+			v = unescape(v[1 : len(v)-1])
 		}
 		fields[strings.TrimSpace(k)] = v
 	}
 	return fields
+}
+
+// unescape undoes GStreamer's string serialization, which puts a backslash
+// before every character outside its safe set (\", \\, \=, \ …).
+func unescape(s string) string {
+	var b strings.Builder
+	esc := false
+	for _, r := range s {
+		if !esc && r == '\\' {
+			esc = true
+			continue
+		}
+		esc = false
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // splitTopLevel splits at commas outside quotes and <>, {}, [] brackets.

@@ -32,6 +32,10 @@ func TestParseStructure(t *testing.T) {
 	if !strings.Contains(f["track-sids"], "TR_2") {
 		t.Errorf("track-sids = %q", f["track-sids"])
 	}
+	f = ParseStructure(`golivekitsink-bitrate, target-bitrate=(uint)315000, encoder-bitrates=(string)"video_0\=315000\,\ x\\y";`)
+	if f["target-bitrate"] != "315000" || f["encoder-bitrates"] != `video_0=315000, x\y` {
+		t.Errorf("escaped string: %q", f["encoder-bitrates"])
+	}
 }
 
 func TestPipelineErrorsAndMessages(t *testing.T) {

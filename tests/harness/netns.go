@@ -172,6 +172,15 @@ func (tp *Topology) LossyUDP(t testing.TB, pct int) {
 	tp.setFault(t, faultUDPTable, fmt.Sprintf("meta l4proto udp numgen random mod 100 < %d", pct), true)
 }
 
+// LimitUDP polices the publisher's UDP to kbit kilobits per second each way,
+// with a burst of a quarter second: what exceeds it is dropped, as on a thin
+// uplink. UnblockUDP removes it.
+func (tp *Topology) LimitUDP(t testing.TB, kbit int) {
+	t.Helper()
+	rate := max(kbit/8, 1) // kbytes/second
+	tp.setFault(t, faultUDPTable, fmt.Sprintf("meta l4proto udp limit rate over %d kbytes/second burst %d kbytes", rate, max(rate/4, 1)), true)
+}
+
 // UnblockUDP removes the UDP blackhole. Idempotent.
 func (tp *Topology) UnblockUDP(t testing.TB) { t.Helper(); tp.setFault(t, faultUDPTable, "", false) }
 
