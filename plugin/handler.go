@@ -21,6 +21,7 @@ type handler struct {
 	sig    *signaller // the signaller the session started with
 	el     *C.GstElement
 	closed atomic.Bool
+	conn   connStats // for the stats property
 }
 
 func connectionState(sc session.StateChange) int {
@@ -40,6 +41,7 @@ func (h *handler) OnStateChange(sc session.StateChange) {
 		return
 	}
 	defer recoverToBus(h.el, "state-change handler")
+	h.conn.record(sc)
 	h.e.debugf("connection %s (reason %q, attempt %d, participant %s, region %q)",
 		sc.State, sc.Reason, sc.Attempt, sc.ParticipantSID, sc.Region)
 	postConnection(h.el, sc)

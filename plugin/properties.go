@@ -90,6 +90,9 @@ func (e *element) SetProperty(self *glib.Object, id uint, v *glib.Value) {
 
 func (e *element) GetProperty(self *glib.Object, id uint) *glib.Value {
 	defer recoverToBus(e.gst, "get-property")
+	if id == epStats {
+		return e.statsValue() // reads the session: not under e.mu
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if v, ok := e.getRefProp(id); ok {

@@ -201,8 +201,10 @@ func refPropSpecs() []*glib.ParamSpec {
 		uintSpec("max-bitrate", "Maximum Bitrate", "Maximum bitrate (bit/s). "+br, 1, maxUint32, defaultMaxBitrate, rwReady),
 		uintSpec("start-bitrate", "Start Bitrate", "Start bitrate (bit/s). "+br, 1, maxUint32, defaultStartBR, rwReady),
 		spec("stats", "Consumer statistics",
-			"Statistics as an application/x-webrtcsink-stats structure. golivekitsink has no webrtcbin and reports no fields yet: "+
-				"the structure is empty (watch the golivekitsink-connection bus messages instead)",
+			"Statistics as an application/x-webrtcsink-stats structure (golivekitsink has no webrtcbin): state, participant-sid, "+
+				"region, transport, resumes, full-reconnects, target-bitrate, and per published pad a track-stats structure "+
+				"(track-sid, codec, frames-sent, frames-dropped, packets-sent, bytes-sent, nack-count, pli-count, fir-count, "+
+				"round-trip-time in seconds and fraction-lost from the SFU's receiver reports)",
 			func(n, k, b *C.char) *C.GParamSpec {
 				return C.lk_param_spec_boxed(n, k, b, C.lk_structure_type(), C.G_PARAM_READABLE)
 			}),
@@ -335,8 +337,6 @@ func (e *element) getRefProp(id uint) (*glib.Value, bool) {
 		return uintValue(r.maxBitrate), true
 	case epStartBitrate:
 		return uintValue(r.startBitrate), true
-	case epStats:
-		return structureValue(strp("application/x-webrtcsink-stats;")), true
 	case epDoFEC:
 		return boolValue(r.doFEC), true
 	case epDoRetransmission:

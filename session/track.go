@@ -34,6 +34,7 @@ type Track struct {
 
 	framesSent    atomic.Uint64
 	framesDropped atomic.Uint64
+	stats         trackCounters
 }
 
 func newTrack(s *Session, spec TrackSpec) (*Track, error) {
@@ -109,6 +110,8 @@ func (t *Track) WriteFrame(frame []byte, pts time.Duration, keyframe bool) error
 		// Errors are per binding (a peer connection going away); media is
 		// best effort and recovery is the state machine's job.
 		_ = t.local.WriteRTP(pkt)
+		t.stats.packetsSent.Add(1)
+		t.stats.bytesSent.Add(uint64(pkt.Header.MarshalSize() + len(pkt.Payload)))
 	}
 	t.framesSent.Add(1)
 	return nil

@@ -8,7 +8,8 @@ LIVEKIT_API_SECRET, ROOM, IDENTITY (defaults: the demo's). Needs Debian's
 python3-gi and gir1.2-gstreamer-1.0 (hence /usr/bin/python3, not a pyenv or
 venv python without them), and the plugin on GST_PLUGIN_PATH or
 installed. Prints every golivekitsink-connection bus message; after the given
-number of seconds (or on Ctrl-C) it sends EOS and exits once it arrived.
+number of seconds (or on Ctrl-C) it prints the element's stats, sends EOS and
+exits once it arrived.
 """
 import os
 import signal
@@ -76,6 +77,8 @@ def main():
         # EOS lets the element leave the room cleanly before the pipeline stops.
         if not state["eos_sent"]:
             state["eos_sent"] = True
+            # What was published, as the reference element's "stats" property.
+            print("stats:", lk.get_property("stats").to_string(), flush=True)
             print("sending EOS", flush=True)
             pipeline.send_event(Gst.Event.new_eos())
             GLib.timeout_add_seconds(10, eos_timeout)

@@ -95,6 +95,10 @@ func runExample(t *testing.T, root, pluginDir string, srv *harness.Server, room 
 		t.Logf("printed: %s", firstLine(out, connectedRE.FindString(out)))
 	}
 
+	if ex.name == "python" {
+		checkStats(t, out)
+	}
+
 	time.Sleep(500 * time.Millisecond) // packets in flight
 	sub.Close()                        // finalizes the media files
 	checkTracks(t, sub.TracksOf("video"), ex.video, minVideoFrames)
@@ -103,6 +107,38 @@ func runExample(t *testing.T, root, pluginDir string, srv *harness.Server, room 
 		audio[i] = "audio/opus"
 	}
 	checkTracks(t, sub.TracksOf("audio"), audio, minAudioFrames)
+}
+
+// statsRE finds the Python example's stats line; nested track-stats
+// structures come escaped inside the outer one.
+var (
+	statsRE   = regexp.MustCompile(`(?m)^stats: application/x-webrtcsink-stats,.*$`)
+	sentRE    = regexp.MustCompile(`(video_0|audio_0)=\(structure\)"track-stats.*?packets-sent\\=\\\(guint64\\\)(\d+)`)
+	trackSIDs = regexp.MustCompile(`track-sid\\=\\\(string\\\)TR_`)
+)
+
+// checkStats wants the stats property read at the end of the run to show a
+// connected participant and packets sent on both pads.
+func checkStats(t *testing.T, out string) {
+	t.Helper()
+	line := statsRE.FindString(out)
+	if line == "" {
+		t.Errorf("the Python example printed no stats line; output:\n%s", tail(out, 20))
+		return
+	}
+	t.Logf("%.300s…", line)
+	if !strings.Contains(line, "state=(string)connected") || !strings.Contains(line, "participant-sid=(string)PA_") {
+		t.Errorf("stats do not show a connected participant: %s", line)
+	}
+	sent := map[string]bool{}
+	for _, m := range sentRE.FindAllStringSubmatch(line, -1) {
+		if m[2] != "0" {
+			sent[m[1]] = true
+		}
+	}
+	if !sent["video_0"] || !sent["audio_0"] || len(trackSIDs.FindAllString(line, -1)) != 2 {
+		t.Errorf("stats do not show packets sent and a track SID on video_0 and audio_0: %s", line)
+	}
 }
 
 // checkTracks wants exactly the given codecs ("" = any) and enough decoded
