@@ -14,6 +14,7 @@ type events struct {
 	t       testing.TB
 	mu      sync.Mutex
 	states  []session.StateChange
+	targets []int // OnTargetBitrate calls
 	warns   []error
 	fatal   error
 	changed chan struct{}
@@ -34,6 +35,20 @@ func (e *events) OnStateChange(sc session.StateChange) {
 	e.bump()
 }
 func (e *events) OnKeyframeRequest(*session.Track) {}
+
+// OnTargetBitrate makes events a session.BitrateHandler.
+func (e *events) OnTargetBitrate(bps int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.targets = append(e.targets, bps)
+	e.bump()
+}
+
+func (e *events) bitrates() []int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]int(nil), e.targets...)
+}
 func (e *events) OnWarning(err error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
