@@ -39,9 +39,11 @@ e2e:
 # Benchmark tables from tests/cmd/benchtables, printed and written to
 # tests/bench/out/<name>.md (see tests/bench/README.md): rtp (the packetizer
 # ns/op of `go test -bench ./rtp/`), startup (PLAYING -> first packet), cpu
-# (CPU per media-minute vs server-sdk-go), gaps (media gap per fault, ~30 min).
-# Knobs: BENCH_PARTS, BENCH_RUNS, BENCH_FAULTS, BENCH_STARTUP_RUNS, LIVEKIT_VERSIONS.
-BENCH_PARTS ?= rtp,startup,cpu,gaps
+# (CPU per media-minute vs server-sdk-go), sinks (elements per process),
+# gaps (media gap per fault, ~30 min).
+# Knobs: BENCH_PARTS, BENCH_RUNS, BENCH_FAULTS, BENCH_STARTUP_RUNS, BENCH_SINKS,
+# LIVEKIT_VERSIONS.
+BENCH_PARTS ?= rtp,startup,cpu,sinks,gaps
 bench: plugin
 	cd tests && go run ./cmd/benchtables -parts $(BENCH_PARTS)
 

@@ -6,11 +6,13 @@
 //	startup  PLAYING -> first video packet at a subscriber already in the room
 //	cpu      CPU per media-minute, golivekitsink vs a server-sdk-go publisher
 //	gaps     media gap per fault, golivekitsink vs a server-sdk-go publisher
+//	sinks    golivekitsink elements per gst-launch process on this machine
 //
 // Knobs: -parts (default all), BENCH_RUNS (runs per cell of cpu and gaps,
 // default 3), BENCH_STARTUP_RUNS (default 5), BENCH_FAULTS (subset of
 // reset,resume,reconnect,udp,kill), BENCH_PUBLISHERS (golivekitsink,sdk),
-// LIVEKIT_VERSIONS, GOLIVEKIT_PLUGIN_DIR.
+// BENCH_SINKS (sink counts, default 1,4,8,16), LIVEKIT_VERSIONS,
+// GOLIVEKIT_PLUGIN_DIR.
 package main
 
 import (
@@ -38,7 +40,7 @@ var (
 )
 
 func main() {
-	parts := flag.String("parts", "rtp,startup,cpu,gaps", "comma-separated parts to run")
+	parts := flag.String("parts", "rtp,startup,cpu,sinks,gaps", "comma-separated parts to run")
 	out := flag.String("out", "", "directory for the Markdown tables (default <repo>/tests/bench/out)")
 	flag.Parse()
 	lksdk.SetLogger(protoLogger.GetDiscardLogger())
@@ -58,7 +60,7 @@ func main() {
 	must(os.MkdirAll(outDir, 0o755))
 	harness.CleanupStale()
 
-	all := map[string]func() error{"rtp": benchRTP, "startup": benchStartup, "cpu": benchCPU, "gaps": benchGaps}
+	all := map[string]func() error{"rtp": benchRTP, "startup": benchStartup, "cpu": benchCPU, "sinks": benchSinks, "gaps": benchGaps}
 	var failed []string
 	begin := time.Now()
 	for _, p := range strings.Split(*parts, ",") {
