@@ -20,17 +20,18 @@ type TrackStats struct {
 // trackCounters are updated from the streaming thread (sent) and the RTCP
 // reader (feedback), and read by Stats from anywhere.
 type trackCounters struct {
-	packetsSent, bytesSent atomic.Uint64
-	nacks, plis, firs      atomic.Uint64
-	rtt                    atomic.Int64  // nanoseconds
-	fractionLost           atomic.Uint32 // RTCP units of 1/256
+	framesSent, framesDropped atomic.Uint64
+	packetsSent, bytesSent    atomic.Uint64
+	nacks, plis, firs         atomic.Uint64
+	rtt                       atomic.Int64  // nanoseconds
+	fractionLost              atomic.Uint32 // RTCP units of 1/256
 }
 
 // Stats returns the track's counters now.
 func (t *Track) Stats() TrackStats {
 	c := &t.stats
 	return TrackStats{
-		FramesSent: t.framesSent.Load(), FramesDropped: t.framesDropped.Load(),
+		FramesSent: c.framesSent.Load(), FramesDropped: c.framesDropped.Load(),
 		PacketsSent: c.packetsSent.Load(), BytesSent: c.bytesSent.Load(),
 		NACKs: c.nacks.Load(), PLIs: c.plis.Load(), FIRs: c.firs.Load(),
 		RTT: time.Duration(c.rtt.Load()), FractionLost: float64(c.fractionLost.Load()) / 256,

@@ -32,9 +32,7 @@ type Track struct {
 	sid     atomic.Value // string
 	lastKey atomic.Int64 // unix nanos of the last keyframe request sent upstream
 
-	framesSent    atomic.Uint64
-	framesDropped atomic.Uint64
-	stats         trackCounters
+	stats trackCounters
 }
 
 func newTrack(s *Session, spec TrackSpec) (*Track, error) {
@@ -89,8 +87,8 @@ func (t *Track) Name() string { return t.spec.Name }
 func (t *Track) SID() string { return t.sid.Load().(string) }
 
 // FramesSent and FramesDropped count WriteFrame outcomes.
-func (t *Track) FramesSent() uint64    { return t.framesSent.Load() }
-func (t *Track) FramesDropped() uint64 { return t.framesDropped.Load() }
+func (t *Track) FramesSent() uint64    { return t.stats.framesSent.Load() }
+func (t *Track) FramesDropped() uint64 { return t.stats.framesDropped.Load() }
 
 // WriteFrame packetizes one encoded frame (Annex-B access unit for H264/H265,
 // one frame for VP8/VP9, a temporal unit of OBUs for AV1, one Opus packet)
@@ -98,7 +96,7 @@ func (t *Track) FramesDropped() uint64 { return t.framesDropped.Load() }
 // frame is dropped, and a keyframe is requested once media can flow again.
 func (t *Track) WriteFrame(frame []byte, pts time.Duration, keyframe bool) error {
 	if !t.flowing.Load() {
-		t.framesDropped.Add(1)
+		t.stats.framesDropped.Add(1)
 		return nil
 	}
 	t.mu.Lock()
@@ -106,14 +104,18 @@ func (t *Track) WriteFrame(frame []byte, pts time.Duration, keyframe bool) error
 	if t.closed {
 		return ErrClosed
 	}
-	for _, pkt := range t.packetizer.Packetize(frame, pts) {
+	pkts := t.packetizer.Packetize(frame, pts)
+	bytes := 0
+	for _, pkt := range pkts {
 		// Errors are per binding (a peer connection going away); media is
 		// best effort and recovery is the state machine's job.
 		_ = t.local.WriteRTP(pkt)
-		t.stats.packetsSent.Add(1)
-		t.stats.bytesSent.Add(uint64(pkt.Header.MarshalSize() + len(pkt.Payload)))
+		bytes += pkt.Header.MarshalSize() + len(pkt.Payload)
 	}
-	t.framesSent.Add(1)
+	// Counted once per frame, not per packet: readers only want totals.
+	t.stats.packetsSent.Add(uint64(len(pkts)))
+	t.stats.bytesSent.Add(uint64(bytes))
+	t.stats.framesSent.Add(1)
 	return nil
 }
 

@@ -29,17 +29,18 @@ func TestPluggedEncoderFollowsAThinUplink(t *testing.T) {
 		w.tp.LimitUDP(t, 600)
 
 		var low bitrateMsg
+		var lowAt time.Time // when a poll (every 100 ms) first saw it
 		deadline := time.Now().Add(20 * time.Second)
-		for low.at.IsZero() && time.Now().Before(deadline) {
+		for lowAt.IsZero() && time.Now().Before(deadline) {
 			for _, m := range w.bitrates()[len(before):] {
 				if m.encoder > 0 && m.encoder <= 600_000 {
-					low = m
+					low, lowAt = m, time.Now()
 					break
 				}
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
-		if low.at.IsZero() {
+		if lowAt.IsZero() {
 			t.Fatalf("the encoder never went below the 600 kbit/s limit within 20s; bitrate messages:\n%s",
 				strings.Join(w.pipe.ElementMessages("golivekitsink-bitrate"), "\n"))
 		}
@@ -54,22 +55,20 @@ func TestPluggedEncoderFollowsAThinUplink(t *testing.T) {
 			t.Errorf("a thin (not dead) link started a recovery: %s", m)
 		}
 		t.Logf("encoder %d -> %d bit/s %s after the 600 kbit/s limit (target %d)",
-			before[len(before)-1].encoder, low.encoder, low.at.Sub(cut).Round(time.Millisecond), low.target)
+			before[len(before)-1].encoder, low.encoder, lowAt.Sub(cut).Round(time.Millisecond), low.target)
 	})
 }
 
 type bitrateMsg struct {
-	at              time.Time
 	target, encoder int // encoder: video_0's bitrate, 0 if not set
 }
 
-// bitrates parses the golivekitsink-bitrate messages so far. Their arrival
-// time is when the test sees them, which is close enough at 100 ms polls.
+// bitrates parses the golivekitsink-bitrate messages so far.
 func (w *world) bitrates() []bitrateMsg {
 	var out []bitrateMsg
 	for _, m := range w.pipe.ElementMessages("golivekitsink-bitrate") {
 		f := harness.ParseStructure(m)
-		b := bitrateMsg{at: time.Now()}
+		var b bitrateMsg
 		b.target, _ = strconv.Atoi(f["target-bitrate"])
 		for _, kv := range strings.Split(f["encoder-bitrates"], ",") {
 			if k, v, ok := strings.Cut(kv, "="); ok && k == "video_0" {

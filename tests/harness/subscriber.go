@@ -351,13 +351,13 @@ func (s *Subscriber) WaitForPackets(kind string, n int, timeout time.Duration) e
 		return c
 	}
 	if !s.wait(timeout, func() bool { return count() >= n }) {
-		return fmt.Errorf("subscriber %s: %d of %d %s packets after %v%s", s.Identity, count(), n, kind, timeout, s.readErrors(kind))
+		return fmt.Errorf("subscriber %s: %d of %d %s packets after %v%s", s.Identity, count(), n, kind, timeout, s.readErrorSummary(kind))
 	}
 	return nil
 }
 
-// readErrors describes the failed reads on kind's tracks, "" if none.
-func (s *Subscriber) readErrors(kind string) string {
+// readErrorSummary describes the failed reads on kind's tracks, "" if none.
+func (s *Subscriber) readErrorSummary(kind string) string {
 	n := 0
 	var first error
 	for _, tr := range s.recorders(kind) {

@@ -23,7 +23,12 @@ func benchSinks() error {
 	}
 	vs := harness.Versions()
 	version := vs[len(vs)-1]
-	counts := envInts("BENCH_SINKS", []int{1, 4, 8, 16})
+	var counts []int
+	for _, c := range envList("BENCH_SINKS", []string{"1", "4", "8", "16"}) {
+		if n, err := strconv.Atoi(c); err == nil && n > 0 {
+			counts = append(counts, n)
+		}
+	}
 	var rows [][]string
 	var errs []string
 	err := run("sinks/server", func(t *benchTB) {
@@ -132,22 +137,4 @@ func procCPU(pid int) time.Duration {
 	utime, _ := strconv.ParseInt(f[11], 10, 64)
 	stime, _ := strconv.ParseInt(f[12], 10, 64)
 	return time.Duration(utime+stime) * 10 * time.Millisecond
-}
-
-// envInts reads a comma-separated list of positive integers, or def.
-func envInts(name string, def []int) []int {
-	v := os.Getenv(name)
-	if v == "" {
-		return def
-	}
-	var out []int
-	for _, s := range strings.Split(v, ",") {
-		if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && n > 0 {
-			out = append(out, n)
-		}
-	}
-	if len(out) == 0 {
-		return def
-	}
-	return out
 }
