@@ -19,10 +19,12 @@ say() { echo "setup: $*" >&2; }
 PACKAGES=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
-  gstreamer1.0-plugins-ugly gstreamer1.0-libav
+  gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-x
   meson ninja-build pkg-config nftables iproute2 python3-gi gir1.2-gstreamer-1.0
   # packaging (tests/packaging), examples/c, and chromium for tests/viewer
   dpkg-dev debhelper fakeroot build-essential chromium
+  # the cluster test world (tests/cluster): Redis, a balancer, a test CA
+  redis-server haproxy openssl
 )
 
 # --- Debian packages -------------------------------------------------------
