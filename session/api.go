@@ -5,6 +5,7 @@
 package session
 
 import (
+	"github.com/pion/logging"
 	"time"
 
 	"github.com/golivekitsink/golivekitsink/rtp"
@@ -48,6 +49,9 @@ type Config struct {
 
 	// Logger receives the session's log lines; nil discards them.
 	Logger Logger
+	// PionLogs receives pion's own log lines (ICE, DTLS, SCTP, …); nil keeps
+	// pion's default, which prints errors to stderr.
+	PionLogs logging.LoggerFactory
 }
 
 // Logger is the small logging surface the session needs; the plugin maps it
