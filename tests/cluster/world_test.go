@@ -95,13 +95,18 @@ func (w *world) waitPublishing(sub *harness.Subscriber) {
 	}
 }
 
-// subscribeAgain joins a new subscriber through node i directly, retrying
-// while the cluster still routes the room to a dead node, and returns it
-// once it receives video. The old subscriber is closed: its node died.
-func (w *world) subscribeAgain(old *harness.Subscriber, node int, timeout time.Duration) *harness.Subscriber {
+// subscribeAgain is the viewer after its node died: once the element
+// reports "connected" again (a message after the first n), a new subscriber
+// joins through node i directly, retrying while the cluster still routes the
+// room to a dead node. It returns the subscriber once it receives video, and
+// when the element was connected again. The old subscriber is closed
+// afterwards (closing it can block on its dead node for seconds).
+func (w *world) subscribeAgain(old *harness.Subscriber, node, n int, timeout time.Duration) (*harness.Subscriber, time.Time) {
 	w.t.Helper()
-	old.Close()
+	defer old.Close()
 	deadline := time.Now().Add(timeout)
+	w.connectedAfter(n, timeout)
+	reconnected := time.Now()
 	var lastErr error
 	for time.Now().Before(deadline) {
 		sub, err := harness.TrySubscribe(w.t, w.c.NodeURL(node), w.c.APIKey(), w.c.Secret(), w.room, "",
@@ -114,10 +119,10 @@ func (w *world) subscribeAgain(old *harness.Subscriber, node int, timeout time.D
 		if err := sub.WaitForPackets("video", 1, time.Until(deadline)); err != nil {
 			w.t.Fatalf("the new subscriber got no video: %v\nconnection messages:\n%s", err, w.connectionLog())
 		}
-		return sub
+		return sub, reconnected
 	}
 	w.t.Fatalf("no subscriber could join node %d within %s: %v\nconnection messages:\n%s", node, timeout, lastErr, w.connectionLog())
-	return nil
+	return nil, time.Time{}
 }
 
 // connectedAfter waits for a "connected" element message newer than the

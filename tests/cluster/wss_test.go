@@ -40,7 +40,7 @@ func TestWSS(t *testing.T) {
 		n = w.messageCount()
 		crash := time.Now()
 		w.c.Kill(0)
-		sub := w.subscribeAgain(w.sub, 1, 20*time.Second)
+		sub, _ := w.subscribeAgain(w.sub, 1, n, 20*time.Second)
 		f = w.connectedAfter(n, time.Second)
 		if f["participant-sid"] == sid {
 			t.Errorf("after the crash the element kept SID %s: that was no full reconnect", sid)
