@@ -34,7 +34,8 @@ def main():
     period = float(sys.argv[1])
     Gst.init(None)
     pipeline = Gst.parse_launch(sys.argv[2])
-    sinks = [e for e in pipeline.iterate_recurse() if e.get_factory() and e.get_factory().get_name() == "golivekitsink"]
+    sinks = []
+    pipeline.iterate_all_by_element_factory_name("golivekitsink").foreach(sinks.append)
     loop = GLib.MainLoop()
     t0 = time.monotonic()
     state = {"code": 0}

@@ -35,58 +35,55 @@ type world struct {
 	app   *harness.Pipeline
 	sub   *harness.Subscriber
 	room  string
+	lost  int // the node a fault stopped, for its heal
 }
 
-// fault breaks something and returns once the cluster is whole again; the
-// soak then measures from at to the subscriber's first video packet after the
-// media gap.
+// fault breaks something; the soak measures from then to the subscriber's
+// first video packet after the media gap, then heals what needs healing
+// (a node started again) before the next one.
 type fault struct {
-	name    string
-	cluster bool
-	limit   time.Duration // recovery that counts as a failure of the soak
-	inject  func(w *world) (newSubscriber bool)
+	name  string
+	limit time.Duration // a slower recovery fails the soak
+	// inject breaks; true when the subscriber's node died with it.
+	inject func(w *world) (subscriberLost bool)
+	heal   func(w *world)
 }
 
 var faults = []fault{
-	{"socket reset", false, 5 * time.Second, func(w *world) bool { w.proxy.ResetAll(); return false }},
-	{"leave RESUME", false, 5 * time.Second, func(w *world) bool {
+	{name: "socket reset", limit: 5 * time.Second, inject: func(w *world) bool { w.proxy.ResetAll(); return false }},
+	{name: "leave RESUME", limit: 5 * time.Second, inject: func(w *world) bool {
 		w.proxy.InjectLeave(livekit.LeaveRequest_RESUME, livekit.DisconnectReason_CONNECTION_TIMEOUT, nil)
 		return false
 	}},
-	{"leave RECONNECT", false, 10 * time.Second, func(w *world) bool {
+	{name: "leave RECONNECT", limit: 10 * time.Second, inject: func(w *world) bool {
 		w.proxy.InjectLeave(livekit.LeaveRequest_RECONNECT, livekit.DisconnectReason_STATE_MISMATCH, nil)
 		return false
 	}},
-	{"ping timeout", false, 10 * time.Second, func(w *world) bool {
+	{name: "ping timeout", limit: 10 * time.Second, inject: func(w *world) bool {
 		n := len(w.app.ElementMessages("golivekitsink-connection"))
 		w.proxy.DropAll(true)
 		w.waitState(n, "resuming", 40*time.Second)
 		w.proxy.DropAll(false)
 		return false
 	}},
-	{"UDP blackhole", false, 10 * time.Second, func(w *world) bool {
-		w.tp.BlockUDP(w.t)
-		time.Sleep(8 * time.Second) // media moves to ICE/TCP meanwhile
-		w.tp.UnblockUDP(w.t)
+	{name: "UDP blackhole", limit: 10 * time.Second, inject: func(w *world) bool {
+		w.tp.BlockUDP(w.t) // media moves to ICE/TCP
 		return false
-	}},
-	{"rolling deploy of the room's node", true, 10 * time.Second, func(w *world) bool {
-		i := w.roomNode()
-		w.c.Drain(i)
+	}, heal: func(w *world) { w.tp.UnblockUDP(w.t) }},
+	{name: "rolling deploy of the room's node", limit: 10 * time.Second, inject: func(w *world) bool {
+		w.lost = w.roomNode()
+		w.c.Drain(w.lost)
 		time.Sleep(time.Second)
-		w.c.ForceStop(i)
-		w.c.StartNode(i)
+		w.c.ForceStop(w.lost)
 		return true
-	}},
-	{"kill -9 of the room's node", true, 20 * time.Second, func(w *world) bool {
-		i := w.roomNode()
-		w.c.Kill(i)
-		time.Sleep(6 * time.Second) // the cluster forgets the node
-		w.c.StartNode(i)
+	}, heal: func(w *world) { w.c.StartNode(w.lost) }},
+	{name: "kill -9 of the room's node", limit: 20 * time.Second, inject: func(w *world) bool {
+		w.lost = w.roomNode()
+		w.c.Kill(w.lost)
 		return true
-	}},
-	{"balancer restart", true, 5 * time.Second, func(w *world) bool { w.c.RestartBalancer(); return false }},
-	{"Redis restart", true, 15 * time.Second, func(w *world) bool {
+	}, heal: func(w *world) { w.c.StartNode(w.lost) }},
+	{name: "balancer restart", limit: 5 * time.Second, inject: func(w *world) bool { w.c.RestartBalancer(); return false }},
+	{name: "Redis restart", limit: 15 * time.Second, inject: func(w *world) bool {
 		w.c.RestartRedis(time.Second)
 		w.c.WaitHealthy(30 * time.Second)
 		return false
@@ -124,7 +121,8 @@ func TestSoak(t *testing.T) {
 
 	w := &world{t: t, room: "soak-a"}
 	w.tp = harness.NewTopology(t)
-	w.c = harness.StartCluster(t, w.tp, harness.ClusterOptions{Nodes: 2})
+	// Node 1 starts once the rooms are on node 0, where the subscriber is.
+	w.c = harness.StartCluster(t, w.tp, harness.ClusterOptions{Nodes: 2, Started: 1})
 	w.proxy = harness.NewSigProxyOn(t, w.tp.HostAddr+":0", w.c.URL())
 	w.tp.AllowPubToHost(t)
 
@@ -140,10 +138,13 @@ func TestSoak(t *testing.T) {
 	host := filepath.Join(harness.RepoRoot(), "tests", "soak", "host.py")
 	w.app = harness.RunAppNetns(t, w.tp.PubNS, []string{"/usr/bin/python3", host, fmt.Sprint(sampleEvery.Seconds()), launch},
 		"GST_DEBUG=golivekit*:4")
-	w.sub = harness.Subscribe(t, w.c.URL(), w.c.APIKey(), w.c.Secret(), w.room, "")
+	// The subscriber talks to the room's node directly, so that its own
+	// recoveries (balancer, Redis) do not blur the publisher's.
+	w.sub = w.resubscribe(0, 30*time.Second)
 	if err := w.sub.WaitForPackets("video", 50, 30*time.Second); err != nil {
 		t.Fatalf("publishing never started: %v\n%s", err, w.app.Output())
 	}
+	w.c.StartNode(1)
 
 	type record struct {
 		f   fault
@@ -154,7 +155,7 @@ func TestSoak(t *testing.T) {
 	start := time.Now()
 	for {
 		gap := minGap + time.Duration(rng.Int64N(int64(maxGap-minGap)+1))
-		if time.Since(start)+gap > total {
+		if time.Since(start)+gap > total-10*time.Second {
 			time.Sleep(max(0, total-time.Since(start)))
 			break
 		}
@@ -164,11 +165,15 @@ func TestSoak(t *testing.T) {
 		at := time.Now()
 		t.Logf("%s: %s", at.Sub(start).Round(time.Second), f.name)
 		if f.inject(w) {
-			// The subscriber's node died: it joins again, as a viewer would.
+			// The subscriber's node died: it joins again, as a viewer would,
+			// as soon as the cluster takes the room again.
 			w.sub.Close()
-			w.sub = harness.Subscribe(t, w.c.URL(), w.c.APIKey(), w.c.Secret(), w.room, "")
+			w.sub = w.resubscribe(1-w.lost, 30*time.Second)
 		}
 		rec := w.mediaBack(at, f.limit+20*time.Second)
+		if f.heal != nil {
+			f.heal(w)
+		}
 		t.Logf("   media back %s after the fault", rec.Round(time.Millisecond))
 		if rec > f.limit {
 			t.Errorf("%s: media back after %s, want <= %s", f.name, rec.Round(time.Millisecond), f.limit)
@@ -225,6 +230,23 @@ func TestSoak(t *testing.T) {
 	}
 }
 
+// resubscribe joins a new subscriber through node i, retrying while the
+// cluster still routes the room to a dead node.
+func (w *world) resubscribe(node int, timeout time.Duration) *harness.Subscriber {
+	w.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		sub, err := harness.TrySubscribe(w.t, w.c.NodeURL(node), w.c.APIKey(), w.c.Secret(), w.room, "")
+		if err == nil {
+			return sub
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("subscriber cannot join again: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 func (w *world) roomNode() int {
 	i := w.c.RoomNode(w.room)
 	if i < 0 {
@@ -240,20 +262,18 @@ func (w *world) assertAlive() {
 	}
 }
 
-// mediaBack is the time from at to the first video packet after the longest
-// gap that follows at, once video has flowed again for 2 s.
+// mediaBack is the longest video gap from at on (the outage the fault
+// caused), measured once video has flowed for 2 s without a gap of 500 ms,
+// and no earlier than 4 s after at: a dead path is noticed within ~3 s.
 func (w *world) mediaBack(at time.Time, timeout time.Duration) time.Duration {
-	deadline := at.Add(timeout)
-	for time.Now().Before(deadline) {
-		last := w.sub.LastPacketAt("video")
-		if last.After(at) && w.sub.MaxGap("video", time.Now().Add(-2*time.Second), time.Now()) < 500*time.Millisecond {
+	time.Sleep(time.Until(at.Add(4 * time.Second)))
+	for deadline := at.Add(timeout); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		now := time.Now()
+		if w.sub.LastPacketAt("video").After(at) && w.sub.MaxGap("video", now.Add(-2*time.Second), now) < 500*time.Millisecond {
 			break
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
-	gapEnd := w.sub.MaxGap("video", at, time.Now())
-	// MaxGap counts from at; the largest gap bounds when media was back.
-	return gapEnd
+	return w.sub.MaxGap("video", at, time.Now())
 }
 
 // waitState waits for a connection message with state after the first n.
