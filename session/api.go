@@ -96,7 +96,7 @@ type StateChange struct {
 	Attempt        int    // recovery attempt number, 0 outside recovery
 	ParticipantSID string
 	Region         string
-	URL            string            // signalling URL in use (no token)
+	URL            string            // server URL in use, redacted (signaller.RedactURL)
 	TrackSIDs      map[string]string // track name -> TR_ SID
 	// Transport is the media path while connected: "udp/host", "tcp/host",
 	// "udp/relay", … (protocol / local candidate type); "" otherwise.

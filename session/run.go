@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/golivekitsink/golivekitsink/signaller"
 	"github.com/livekit/protocol/livekit"
 	"github.com/pion/webrtc/v4"
 )
@@ -186,7 +187,7 @@ func (s *Session) setState(st State, reason string) {
 	s.state = st
 	sc := StateChange{
 		State: st, Reason: reason, Attempt: s.attempt, ParticipantSID: s.sid,
-		Region: s.region, URL: s.curURL, TrackSIDs: map[string]string{},
+		Region: s.region, URL: signaller.RedactURL(s.curURL), TrackSIDs: map[string]string{},
 	}
 	if !s.episode.IsZero() {
 		sc.Elapsed = time.Since(s.episode)

@@ -75,7 +75,7 @@ func Dial(ctx context.Context, o DialOptions) (*Conn, *livekit.SignalResponse, e
 	header := http.Header{}
 	header.Set("Authorization", "Bearer "+o.Token)
 
-	log.Debugf("signaller: dialing %s", o.URL)
+	log.Debugf("signaller: dialing %s", RedactURL(o.URL))
 	dialer := websocket.Dialer{
 		Proxy:            http.ProxyFromEnvironment,
 		HandshakeTimeout: timeout,
@@ -359,10 +359,11 @@ func (c *Conn) readLoop() {
 }
 
 // withoutQuery shortens a signalling URL for messages: the query repeats what
-// the logs already say and would make every bus message a paragraph.
+// the logs already say and would make every bus message a paragraph. The
+// rest is redacted like any URL shown.
 func withoutQuery(u string) string {
 	if i := strings.IndexByte(u, '?'); i >= 0 {
-		return u[:i]
+		u = u[:i]
 	}
-	return u
+	return RedactURL(u)
 }

@@ -1,0 +1,76 @@
+package session
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// logCollector keeps every log line of a session.
+type logCollector struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *logCollector) add(f string, a ...any) {
+	l.mu.Lock()
+	l.lines = append(l.lines, fmt.Sprintf(f, a...))
+	l.mu.Unlock()
+}
+func (l *logCollector) Debugf(f string, a ...any) { l.add(f, a...) }
+func (l *logCollector) Infof(f string, a ...any)  { l.add(f, a...) }
+func (l *logCollector) Warnf(f string, a ...any)  { l.add(f, a...) }
+func (l *logCollector) Errorf(f string, a ...any) { l.add(f, a...) }
+
+// Credentials written into ws-url never reach a StateChange (the bus
+// message's url), a warning or a log line.
+func TestURLCredentialsNeverShown(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there: the session retries and warns
+
+	const userPass, queryToken = "pw-in-userinfo", "token-in-query"
+	logs := &logCollector{}
+	rec := newRecorder()
+	s, err := New(Config{
+		URL:    "ws://alice:" + userPass + "@" + addr + "/?access_token=" + queryToken,
+		APIKey: "k", APISecret: "s", Room: "r", Identity: "i", Logger: logs,
+	}, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	select {
+	case <-rec.warned:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no warning about the unreachable server")
+	}
+	s.Close()
+
+	var shown []string
+	rec.mu.Lock()
+	for _, sc := range rec.states {
+		if !strings.Contains(sc.URL, addr) {
+			t.Errorf("StateChange.URL %q does not name the server %s", sc.URL, addr)
+		}
+		shown = append(shown, sc.URL, sc.Reason)
+	}
+	for _, w := range rec.warnings {
+		shown = append(shown, w.Error())
+	}
+	rec.mu.Unlock()
+	logs.mu.Lock()
+	shown = append(shown, logs.lines...)
+	logs.mu.Unlock()
+	for _, text := range shown {
+		if strings.Contains(text, userPass) || strings.Contains(text, queryToken) {
+			t.Errorf("a credential of the URL is shown: %q", text)
+		}
+	}
+}
