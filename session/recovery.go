@@ -175,6 +175,11 @@ func (s *Session) attemptFailed(err error, escalate bool) {
 	var httpErr *signaller.HTTPError
 	var leaveErr *signaller.LeaveError
 	switch {
+	case errors.As(err, new(*signaller.CertificateError)):
+		// Like refused credentials: only a change of configuration (the
+		// trusted CAs, the URL) can fix it.
+		s.fatal(err)
+		return
 	case errors.As(err, &httpErr) && httpErr.IsAuth():
 		if s.creds.CanMint() && !s.mintedOnce {
 			s.mintedOnce = true

@@ -1,12 +1,20 @@
 package session
 
 import (
+	"crypto/x509"
+	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/golivekitsink/golivekitsink/signaller"
 )
 
 // logCollector keeps every log line of a session.
@@ -72,5 +80,54 @@ func TestURLCredentialsNeverShown(t *testing.T) {
 		if strings.Contains(text, userPass) || strings.Contains(text, queryToken) {
 			t.Errorf("a credential of the URL is shown: %q", text)
 		}
+	}
+}
+
+// A server certificate that does not verify ends the session at once with
+// the signaller's CertificateError: retrying cannot fix it.
+func TestUntrustedCertificateEndsTheSession(t *testing.T) {
+	handshakes := 0
+	var mu sync.Mutex
+	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			mu.Lock()
+			handshakes++
+			mu.Unlock()
+		}
+	}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+
+	rec := newRecorder()
+	s, err := New(Config{URL: srv.URL, APIKey: "k", APISecret: "s", Room: "r", Identity: "i"}, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	t.Cleanup(s.Close)
+	var fatal error
+	for deadline := time.Now().Add(5 * time.Second); fatal == nil && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		rec.mu.Lock()
+		fatal = rec.fatal
+		rec.mu.Unlock()
+	}
+	var certErr *signaller.CertificateError
+	if !errors.As(fatal, &certErr) {
+		t.Fatalf("session ended with %v, want a *signaller.CertificateError", fatal)
+	}
+	var unknownCA x509.UnknownAuthorityError
+	if !errors.As(fatal, &unknownCA) {
+		t.Errorf("%v does not wrap the x509 error", fatal)
+	}
+	if host := strings.TrimPrefix(srv.URL, "https://"); !strings.Contains(fatal.Error(), host) {
+		t.Errorf("%q does not name the server %s", fatal, host)
+	}
+	time.Sleep(500 * time.Millisecond) // a retry would come now
+	mu.Lock()
+	defer mu.Unlock()
+	if handshakes != 1 {
+		t.Errorf("%d connections to the server, want 1 (no retry)", handshakes)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,6 +27,15 @@ const (
 	// beyond that it blocks (backpressure) until Close.
 	messageBuffer = 64
 	maxErrorBody  = 4096
+	// MaxMessageSize bounds one signalling frame, so a broken or hostile
+	// server cannot make the reader allocate without end. The largest legit
+	// frame is the JoinResponse, which lists every other participant with
+	// its tracks (livekit-server does not page it): room metadata, up to
+	// 512 KiB at the server's default limit, plus about 450 bytes per
+	// publisher with a simulcast camera and a microphone (95 per viewer)
+	// comes to about 1 MiB for 1000 publishers. 4 MiB leaves room for 5000
+	// publishers, or for participant metadata of a few KiB each.
+	MaxMessageSize = 4 << 20
 )
 
 // DialOptions configure one signalling connection attempt.
@@ -88,9 +98,13 @@ func Dial(ctx context.Context, o DialOptions) (*Conn, *livekit.SignalResponse, e
 		if ctx.Err() != nil {
 			return nil, nil, ctx.Err()
 		}
+		if verr := certificateVerification(err); verr != nil {
+			return nil, nil, &CertificateError{URL: withoutQuery(o.URL), Err: verr}
+		}
 		return nil, nil, fmt.Errorf("signaller: connecting to %s: %w", withoutQuery(o.URL), err)
 	}
 
+	ws.SetReadLimit(MaxMessageSize)
 	first, err := readFirst(ctx, ws, deadline)
 	if err != nil {
 		_ = ws.Close()
@@ -130,6 +144,7 @@ func readFirst(ctx context.Context, ws *websocket.Conn, deadline time.Time) (*li
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		defer recoverLogged(nil, "first-message watcher")
 		select {
 		case <-ctx.Done():
 			_ = ws.NetConn().Close()
@@ -205,8 +220,12 @@ func decode(mt int, data []byte) (*livekit.SignalResponse, error) {
 	return msg, nil
 }
 
-// classifyReadErr turns a server close frame into *CloseError.
+// classifyReadErr turns a server close frame into *CloseError and a frame
+// over MaxMessageSize into ErrMessageTooLarge.
 func classifyReadErr(err error) error {
+	if errors.Is(err, websocket.ErrReadLimit) {
+		return ErrMessageTooLarge
+	}
 	var ce *websocket.CloseError
 	if errors.As(err, &ce) {
 		return &CloseError{Code: ce.Code, Text: ce.Text}
@@ -328,6 +347,7 @@ func (c *Conn) shutdown(why error) {
 func (c *Conn) readLoop() {
 	defer c.wg.Done()
 	defer close(c.msgs)
+	defer c.recoverPanic("reader") // runs first: msgs is still open
 	for {
 		mt, data, err := c.ws.ReadMessage()
 		if err != nil {
@@ -366,4 +386,23 @@ func withoutQuery(u string) string {
 		u = u[:i]
 	}
 	return RedactURL(u)
+}
+
+// recoverPanic ends the connection when one of its goroutines panics: the
+// session sees a closed connection and recovers, the process lives on.
+func (c *Conn) recoverPanic(where string) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	err := fmt.Errorf("signaller: internal error in the %s: %v", where, r)
+	c.shutdown(err)
+	c.log.Errorf("%v\n%s", err, debug.Stack())
+}
+
+// recoverLogged keeps a panic in a helper goroutine from ending the process.
+func recoverLogged(log Logger, where string) {
+	if r := recover(); r != nil {
+		orNop(log).Errorf("signaller: internal error in the %s: %v\n%s", where, r, debug.Stack())
+	}
 }
