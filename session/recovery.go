@@ -313,6 +313,14 @@ func (s *Session) nextURL() string {
 	if s.leaveRegion != nil {
 		leave = s.leaveRegion.Regions
 	}
+	for _, list := range [][]*livekit.RegionInfo{leave, s.fetched} {
+		for _, r := range list {
+			if signaller.IsDowngrade(s.url0, r.GetUrl()) {
+				s.log.Warnf("region %s skipped: %s has no TLS while %s has; the token is not sent there",
+					r.GetRegion(), signaller.RedactURL(r.GetUrl()), s.url0)
+			}
+		}
+	}
 	s.plan = signaller.Plan(s.url0, leave, s.fetched, s.failedURLs)
 	if len(s.plan) == 0 {
 		s.failedURLs = map[string]bool{}

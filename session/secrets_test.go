@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/golivekitsink/golivekitsink/signaller"
+	"github.com/livekit/protocol/livekit"
 )
 
 // logCollector keeps every log line of a session.
@@ -129,5 +130,36 @@ func TestUntrustedCertificateEndsTheSession(t *testing.T) {
 	defer mu.Unlock()
 	if handshakes != 1 {
 		t.Errorf("%d connections to the server, want 1 (no retry)", handshakes)
+	}
+}
+
+// Region lists (a Leave's or /settings/regions) that would take a wss
+// session to ws are not followed, and the skipped region is logged.
+func TestFullReconnectNeverDowngradesToPlainWebSocket(t *testing.T) {
+	logs := &logCollector{}
+	s, err := New(Config{URL: "wss://proj.example", AuthToken: "tok", RegionFailover: true, Logger: logs}, newRecorder())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.fetched = []*livekit.RegionInfo{{Region: "plain", Url: "ws://plain.example"}, {Region: "tls", Url: "wss://tls.example"}}
+	s.leaveRegion = &livekit.RegionSettings{Regions: []*livekit.RegionInfo{{Region: "leave-plain", Url: "http://leave.example"}}}
+	var tried []string
+	for range 4 {
+		u := s.nextURL()
+		tried = append(tried, u)
+		s.failedURLs[signaller.NormalizeURL(u)] = true
+	}
+	for _, u := range tried {
+		if !strings.HasPrefix(u, "wss://") {
+			t.Errorf("full reconnect to %s (plan %q): TLS dropped", u, tried)
+		}
+	}
+	logs.mu.Lock()
+	defer logs.mu.Unlock()
+	all := strings.Join(logs.lines, "\n")
+	for _, region := range []string{"region plain skipped", "region leave-plain skipped"} {
+		if !strings.Contains(all, region) {
+			t.Errorf("no log line %q in:\n%s", region, all)
+		}
 	}
 }

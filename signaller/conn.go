@@ -192,7 +192,7 @@ func upgradeRefused(ctx context.Context, wsURL string, header http.Header, resp 
 		return he
 	}
 	req.Header = header.Clone()
-	vr, err := http.DefaultClient.Do(req)
+	vr, err := httpClient.Do(req)
 	if err != nil {
 		return he
 	}
