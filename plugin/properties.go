@@ -55,7 +55,7 @@ func elementPropSpecs() []*glib.ParamSpec {
 	own := []*glib.ParamSpec{
 		epSignaller: glib.ToParamSpec(unsafe.Pointer(sigSpec)),
 		epReconnectBudget: glib.NewUintParam("reconnect-budget", "Reconnect budget",
-			"Seconds one recovery (resume, reconnect, region failover) may take before the element gives up with an ERROR; 0 = keep trying forever",
+			"Seconds the first connect, or one recovery (resume, reconnect, region failover), may take before the element gives up with an ERROR; 0 = keep trying forever",
 			0, maxUint32, 0, rw),
 		epRecoveryWarning: glib.NewUintParam("recovery-warning", "Recovery warning",
 			"Post a WARNING when a recovery takes longer than this many milliseconds (0 = never warn)",

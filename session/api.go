@@ -25,8 +25,9 @@ type Config struct {
 
 	// PublishTimeout bounds the wait for each TrackPublished (reference "timeout").
 	PublishTimeout time.Duration
-	// ReconnectBudget is how long one recovery episode may last before the
-	// session gives up with an error. Zero means never give up.
+	// ReconnectBudget is how long one recovery episode, or the first
+	// connect, may last before the session gives up with ErrBudgetSpent.
+	// Zero means never give up.
 	ReconnectBudget time.Duration
 	// SlowRecoveryWarning: a recovery taking longer than this raises a warning.
 	SlowRecoveryWarning time.Duration

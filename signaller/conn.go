@@ -86,11 +86,30 @@ func Dial(ctx context.Context, o DialOptions) (*Conn, *livekit.SignalResponse, e
 	header.Set("Authorization", "Bearer "+o.Token)
 
 	log.Debugf("signaller: dialing %s", RedactURL(o.URL))
+	// gorilla honours ctx only until the TCP connection is up; a server that
+	// accepts and never answers the upgrade would hold a cancelled dial
+	// (Close, a spent budget) for the whole timeout. Closing the socket on
+	// cancel ends it at once.
+	var watchMu sync.Mutex
+	stopWatch := func() bool { return false }
 	dialer := websocket.Dialer{
 		Proxy:            http.ProxyFromEnvironment,
 		HandshakeTimeout: timeout,
+		NetDialContext: func(dc context.Context, network, addr string) (net.Conn, error) {
+			nc, err := (&net.Dialer{}).DialContext(dc, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			watchMu.Lock()
+			stopWatch = context.AfterFunc(ctx, func() { _ = nc.Close() })
+			watchMu.Unlock()
+			return nc, nil
+		},
 	}
 	ws, resp, err := dialer.DialContext(dctx, o.URL, header)
+	watchMu.Lock()
+	stopWatch() // readFirst watches ctx from here on
+	watchMu.Unlock()
 	if err != nil {
 		if errors.Is(err, websocket.ErrBadHandshake) && resp != nil {
 			return nil, nil, upgradeRefused(dctx, o.URL, header, resp)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -149,5 +150,38 @@ func TestUntrustedCertificate(t *testing.T) {
 	case <-upgrades:
 		t.Error("the request reached the server over an unverified connection")
 	default:
+	}
+}
+
+// A server that accepts the TCP connection and never answers the upgrade
+// does not hold a cancelled Dial for its timeout.
+func TestDialHonoursCancelDuringTheUpgrade(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			accepted <- c
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		select {
+		case c := <-accepted:
+			c.Close()
+		default:
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	start := time.Now()
+	_, _, err = Dial(ctx, DialOptions{URL: "ws://" + ln.Addr().String() + "/rtc", Token: testToken, Timeout: 10 * time.Second})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+	if el := time.Since(start); el > time.Second {
+		t.Fatalf("cancel took %v", el)
 	}
 }
