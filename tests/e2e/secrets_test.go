@@ -113,4 +113,3 @@ func TestSecretsNeverReadBack(t *testing.T) {
 		}
 	}
 }
-
