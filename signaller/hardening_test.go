@@ -181,7 +181,7 @@ func TestDialHonoursCancelDuringTheUpgrade(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v, want context.Canceled", err)
 	}
-	if el := time.Since(start); el > time.Second {
+	if el := time.Since(start); el > 3*time.Second { // the handshake timeout is 10 s
 		t.Fatalf("cancel took %v", el)
 	}
 }
