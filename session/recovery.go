@@ -175,6 +175,11 @@ func (s *Session) attemptFailed(err error, escalate bool) {
 	var httpErr *signaller.HTTPError
 	var leaveErr *signaller.LeaveError
 	switch {
+	case errors.As(err, new(*signaller.CertificateError)):
+		// Like refused credentials: only a change of configuration (the
+		// trusted CAs, the URL) can fix it.
+		s.fatal(err)
+		return
 	case errors.As(err, &httpErr) && httpErr.IsAuth():
 		if s.creds.CanMint() && !s.mintedOnce {
 			s.mintedOnce = true
@@ -317,6 +322,14 @@ func (s *Session) nextURL() string {
 	var leave []*livekit.RegionInfo
 	if s.leaveRegion != nil {
 		leave = s.leaveRegion.Regions
+	}
+	for _, list := range [][]*livekit.RegionInfo{leave, s.fetched} {
+		for _, r := range list {
+			if signaller.IsDowngrade(s.url0, r.GetUrl()) {
+				s.log.Warnf("region %s skipped: %s has no TLS while %s has; the token is not sent there",
+					r.GetRegion(), signaller.RedactURL(r.GetUrl()), s.url0)
+			}
+		}
 	}
 	s.plan = signaller.Plan(s.url0, leave, s.fetched, s.failedURLs)
 	if len(s.plan) == 0 {

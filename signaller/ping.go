@@ -12,6 +12,7 @@ import (
 // timer with the reader, so only this goroutine touches its timers.
 func (c *Conn) pingLoop(interval, timeout time.Duration) {
 	defer c.wg.Done()
+	defer c.recoverPanic("pinger")
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	liveness := time.NewTimer(timeout)

@@ -2,9 +2,11 @@ package signaller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,7 +52,7 @@ func fetchRegions(ctx context.Context, wsURL, token string) (*livekit.RegionSett
 		return nil, 0, err
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpClient.Do(req)
 	if err != nil {
 		return nil, 0, fmt.Errorf("signaller: fetching regions from %s: %w", u.Host, err)
 	}
@@ -68,6 +70,21 @@ func fetchRegions(ctx context.Context, wsURL, token string) (*livekit.RegionSett
 		return nil, 0, fmt.Errorf("signaller: parsing regions from %s: %w", u.Host, err)
 	}
 	return rs, maxAge(resp.Header.Get("Cache-Control")), nil
+}
+
+// httpClient carries the token to /settings/regions and /rtc/validate.
+// Go's client forwards the Authorization header on a redirect to the same
+// host even from https to http; such a redirect is refused.
+var httpClient = &http.Client{CheckRedirect: refuseDowngrade}
+
+func refuseDowngrade(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if IsDowngrade(via[0].URL.String(), req.URL.String()) {
+		return fmt.Errorf("refusing a redirect from %s to %s: it drops TLS", via[0].URL.Host, RedactURL(req.URL.String()))
+	}
+	return nil
 }
 
 // maxAge reads Cache-Control max-age, defaulting to 5 s like JS and Rust.
@@ -98,10 +115,27 @@ func NormalizeURL(raw string) string {
 	return u.String()
 }
 
+// IsDowngrade reports a region URL without TLS (ws, http) offered for a
+// server the user reached with TLS (wss, https): the token must never go
+// there, whoever put it in the region list.
+func IsDowngrade(original, region string) bool {
+	return isSecure(original) && !isSecure(region)
+}
+
+func isSecure(raw string) bool {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return false
+	}
+	s := strings.ToLower(u.Scheme)
+	return s == "wss" || s == "https"
+}
+
 // Plan orders the URLs to try for a full reconnect (§4): regions from the
 // last leave, then the fetched list, then the original URL; deduplicated
 // by normalized URL, skipping URLs that already failed in this episode
-// (keys of failed are normalized too). Returned URLs are normalized.
+// (keys of failed are normalized too) and regions that would drop TLS
+// (IsDowngrade). Returned URLs are normalized.
 func Plan(original string, leaveRegions, fetched []*livekit.RegionInfo, failed map[string]bool) []string {
 	skip := make(map[string]bool, len(failed))
 	for k, v := range failed {
@@ -119,11 +153,16 @@ func Plan(original string, leaveRegions, fetched []*livekit.RegionInfo, failed m
 		seen[n] = true
 		out = append(out, n)
 	}
+	addRegion := func(r *livekit.RegionInfo) {
+		if !IsDowngrade(original, r.GetUrl()) {
+			add(r.GetUrl())
+		}
+	}
 	for _, r := range leaveRegions {
-		add(r.GetUrl())
+		addRegion(r)
 	}
 	for _, r := range fetched {
-		add(r.GetUrl())
+		addRegion(r)
 	}
 	add(original)
 	return out

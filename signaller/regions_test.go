@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -119,6 +120,16 @@ func TestPlan(t *testing.T) {
 			map[string]bool{"wss://a.example": true, "wss://proj.example": true}, nil},
 		{"original dedups against a region", "wss://us.example", nil, fetched, nil,
 			[]string{"wss://eu1.example", "wss://us.example"}},
+		{"no downgrade from wss", "wss://proj.example",
+			[]*livekit.RegionInfo{ri("l1", "ws://plain-leave.example"), ri("l2", "wss://tls-leave.example")},
+			[]*livekit.RegionInfo{ri("f1", "http://plain-fetched.example"), ri("f2", "HTTP://plain2.example"), ri("f3", "https://tls-fetched.example")},
+			nil, []string{"wss://tls-leave.example", "wss://tls-fetched.example", "wss://proj.example"}},
+		{"no downgrade from https", "https://proj.example", nil,
+			[]*livekit.RegionInfo{ri("f1", "ws://plain.example"), ri("f2", "wss://tls.example")},
+			nil, []string{"wss://tls.example", "wss://proj.example"}},
+		{"plain original may use any region", "ws://proj.example", nil,
+			[]*livekit.RegionInfo{ri("f1", "ws://plain.example"), ri("f2", "wss://tls.example")},
+			nil, []string{"ws://plain.example", "wss://tls.example", "ws://proj.example"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -164,4 +175,40 @@ func TestRegionCache(t *testing.T) {
 	if !errors.As(err, &he) || len(r) != 1 || r[0].Region != "us" {
 		t.Fatalf("got %v %v", r, err)
 	}
+}
+
+// /settings/regions over https redirected to plain http: Go's client would
+// forward the Authorization header (same host); the redirect is refused.
+func TestRegionsRedirectDroppingTLSIsRefused(t *testing.T) {
+	var plainAuth atomic.Value
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		plainAuth.Store(r.Header.Get("Authorization"))
+		_, _ = w.Write([]byte(`{"regions":[]}`))
+	}))
+	t.Cleanup(plain.Close)
+	secure := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Same host (127.0.0.1), other port, no TLS.
+		http.Redirect(w, r, plain.URL+r.URL.Path, http.StatusFound)
+	}))
+	t.Cleanup(secure.Close)
+	trustTestServer(t, secure)
+
+	_, err := FetchRegions(context.Background(), secure.URL, "good")
+	if err == nil || !strings.Contains(err.Error(), "drops TLS") {
+		t.Fatalf("FetchRegions = %v, want the redirect refused", err)
+	}
+	if got, _ := plainAuth.Load().(string); got != "" {
+		t.Fatalf("the token reached the plain-http server: %q", got)
+	}
+	if plainAuth.Load() != nil {
+		t.Fatal("the plain-http server was asked at all")
+	}
+}
+
+// trustTestServer makes httpClient trust srv's certificate for this test.
+func trustTestServer(t *testing.T, srv *httptest.Server) {
+	t.Helper()
+	old := httpClient.Transport
+	httpClient.Transport = srv.Client().Transport
+	t.Cleanup(func() { httpClient.Transport = old })
 }

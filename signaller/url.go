@@ -1,6 +1,7 @@
 package signaller
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -81,7 +82,11 @@ func BuildURL(wsURL string, p URLParams) (string, error) {
 func toScheme(raw, plain, secure string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
-		return nil, fmt.Errorf("signaller::ws-url %q is not a valid URL: %w", raw, err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // *url.Error repeats the URL, credentials included
+		}
+		return nil, fmt.Errorf("signaller::ws-url %q is not a valid URL: %w", RedactURL(raw), err)
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "ws", "http":
@@ -89,10 +94,10 @@ func toScheme(raw, plain, secure string) (*url.URL, error) {
 	case "wss", "https":
 		u.Scheme = secure
 	default:
-		return nil, fmt.Errorf("signaller::ws-url %q must use ws, wss, http or https", raw)
+		return nil, fmt.Errorf("signaller::ws-url %q must use ws, wss, http or https", RedactURL(raw))
 	}
 	if u.Host == "" {
-		return nil, fmt.Errorf("signaller::ws-url %q has no host", raw)
+		return nil, fmt.Errorf("signaller::ws-url %q has no host", RedactURL(raw))
 	}
 	u.User = nil
 	u.RawQuery = ""
