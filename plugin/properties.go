@@ -104,7 +104,7 @@ func (e *element) GetProperty(self *glib.Object, id uint) *glib.Value {
 		if e.sigObj == nil {
 			return nil
 		}
-		// A value of the signaller's own type, not G_TYPE_OBJECT (docs/go-gst.md §1.2).
+		// A value of the signaller's own type, not G_TYPE_OBJECT (docs/architecture.md, "go-gst v1.4.0").
 		v, _ := glib.ValueInit(signallerType)
 		v.SetInstance(e.sigObj.Unsafe())
 		return v

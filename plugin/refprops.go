@@ -14,7 +14,7 @@ import (
 )
 
 // The properties golivekitsink shares with livekitwebrtcsink's
-// GstBaseWebRTCSink (reference-element.md §1.4): same names, types and
+// GstBaseWebRTCSink (docs/properties.md, "Moving from livekitwebrtcsink"): same names, types and
 // defaults, so a pipeline written for the reference parses unchanged.
 // Those without meaning here say so in their blurb.
 

@@ -12,7 +12,7 @@ import (
 
 // beginRecovery starts (or sharpens) a recovery episode. Only one runs at a
 // time: a trigger during an episode can upgrade resume to full and cut the
-// backoff short, never start a second worker (docs/livekit-signalling.md §3.7).
+// backoff short, never start a second worker (docs/protocol.md, "The state machine").
 func (s *Session) beginRecovery(mode recoveryMode, rr livekit.ReconnectReason, reason string, now bool) {
 	if s.phase == phaseClosed {
 		return

@@ -78,7 +78,7 @@ type Session struct {
 }
 
 // phase is where the state machine is inside the states of
-// docs/livekit-signalling.md §7.
+// docs/protocol.md, "The state machine".
 type phase int
 
 const (

@@ -10,7 +10,7 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-// onSignal handles one server message (docs/livekit-signalling.md §6).
+// onSignal handles one server message (docs/protocol.md, "Messages from the server").
 func (s *Session) onSignal(m *livekit.SignalResponse) {
 	switch msg := m.GetMessage().(type) {
 	case *livekit.SignalResponse_Answer:

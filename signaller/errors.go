@@ -15,7 +15,7 @@ var (
 	// first SignalResponse within DialOptions.Timeout.
 	ErrFirstFrameTimeout = errors.New("signaller: no first message from the server in time")
 	// ErrPingTimeout: nothing was received for the ping timeout; the socket
-	// counts as dead (spec §2.6: resume with RR_SIGNAL_DISCONNECTED).
+	// counts as dead (docs/protocol.md, "Ping, pong and liveness": resume with RR_SIGNAL_DISCONNECTED).
 	ErrPingTimeout = errors.New("signaller: ping timeout: nothing received from the server")
 	// ErrMessageTooLarge: the server sent a frame over MaxMessageSize; the
 	// connection is closed (a resume or reconnect follows).
@@ -58,7 +58,7 @@ func (e *LeaveError) Error() string {
 }
 
 // CloseError is a WebSocket close frame sent by the server. Code 1000 is not
-// "clean, stop": the server closes with 1000 after a RESUME leave too (§3.1).
+// "clean, stop": the server closes with 1000 after a RESUME leave too (docs/protocol.md, "Leave").
 type CloseError struct {
 	Code int
 	Text string

@@ -33,7 +33,7 @@ func IsCloudHost(wsURL string) bool {
 	return strings.HasSuffix(h, ".livekit.cloud") || strings.HasSuffix(h, ".livekit.run")
 }
 
-// FetchRegions GETs /settings/regions on the host of wsURL (§4).
+// FetchRegions GETs /settings/regions on the host of wsURL (docs/protocol.md, "Regions").
 func FetchRegions(ctx context.Context, wsURL, token string) (*livekit.RegionSettings, error) {
 	rs, _, err := fetchRegions(ctx, wsURL, token)
 	return rs, err
@@ -131,7 +131,7 @@ func isSecure(raw string) bool {
 	return s == "wss" || s == "https"
 }
 
-// Plan orders the URLs to try for a full reconnect (§4): regions from the
+// Plan orders the URLs to try for a full reconnect (docs/protocol.md, "Regions"): regions from the
 // last leave, then the fetched list, then the original URL; deduplicated
 // by normalized URL, skipping URLs that already failed in this episode
 // (keys of failed are normalized too) and regions that would drop TLS
@@ -169,7 +169,7 @@ func Plan(original string, leaveRegions, fetched []*livekit.RegionInfo, failed m
 }
 
 // RegionCache keeps one region list per host for its max-age. A list the
-// server sent in a LeaveRequest replaces the fetched one (§4).
+// server sent in a LeaveRequest replaces the fetched one (docs/protocol.md, "Regions").
 type RegionCache struct {
 	mu      sync.Mutex
 	entries map[string]regionEntry

@@ -15,7 +15,7 @@ import (
 // SDKName is announced as sdk=. The server maps strings it does not know to
 // ClientInfo_UNKNOWN, and SupportsICETCP() is true for UNKNOWN, so its TCP
 // fallback ladder offers ICE/TCP before TURN/TLS. "go" must not be sent: the
-// server then skips ICE/TCP (spec, correction at the top and §5.4). UNKNOWN
+// server then skips ICE/TCP (docs/protocol.md, "The join URL"). UNKNOWN
 // also turns off SCTP zero-checksum and server-side codec change, which we
 // do not use.
 const SDKName = "gstreamer"
@@ -24,7 +24,7 @@ const SDKName = "gstreamer"
 const Version = "0.1.0"
 
 // ProtocolVersion is what server 1.9.11 speaks; ≥13 gives leave actions and
-// regions (§1.3).
+// regions (docs/protocol.md, "The join URL").
 const ProtocolVersion = 16
 
 // URLParams selects a fresh join or a resume.
