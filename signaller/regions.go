@@ -7,9 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/livekit/protocol/livekit"
@@ -17,9 +15,8 @@ import (
 )
 
 const (
-	regionsTimeout       = 3 * time.Second
-	defaultRegionsMaxAge = 5 * time.Second
-	maxRegionsBody       = 1 << 20
+	regionsTimeout = 3 * time.Second
+	maxRegionsBody = 1 << 20
 )
 
 // IsCloudHost reports a LiveKit Cloud host, the only kind that serves
@@ -35,41 +32,36 @@ func IsCloudHost(wsURL string) bool {
 
 // FetchRegions GETs /settings/regions on the host of wsURL (docs/protocol.md, "Regions").
 func FetchRegions(ctx context.Context, wsURL, token string) (*livekit.RegionSettings, error) {
-	rs, _, err := fetchRegions(ctx, wsURL, token)
-	return rs, err
-}
-
-func fetchRegions(ctx context.Context, wsURL, token string) (*livekit.RegionSettings, time.Duration, error) {
 	u, err := toScheme(wsURL, "http", "https")
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	u.Path, u.RawPath = "/settings/regions", ""
 	ctx, cancel := context.WithTimeout(ctx, regionsTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := httpClient.Do(req)
 	if err != nil {
-		return nil, 0, fmt.Errorf("signaller: fetching regions from %s: %w", u.Host, err)
+		return nil, fmt.Errorf("signaller: fetching regions from %s: %w", u.Host, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxRegionsBody))
 	if err != nil {
-		return nil, 0, fmt.Errorf("signaller: reading regions from %s: %w", u.Host, err)
+		return nil, fmt.Errorf("signaller: reading regions from %s: %w", u.Host, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, 0, &HTTPError{StatusCode: resp.StatusCode, Message: strings.TrimSpace(string(body))}
+		return nil, &HTTPError{StatusCode: resp.StatusCode, Message: strings.TrimSpace(string(body))}
 	}
 	rs := &livekit.RegionSettings{}
 	// protojson accepts int64 distance as a JSON string or number.
 	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(body, rs); err != nil {
-		return nil, 0, fmt.Errorf("signaller: parsing regions from %s: %w", u.Host, err)
+		return nil, fmt.Errorf("signaller: parsing regions from %s: %w", u.Host, err)
 	}
-	return rs, maxAge(resp.Header.Get("Cache-Control")), nil
+	return rs, nil
 }
 
 // httpClient carries the token to /settings/regions and /rtc/validate.
@@ -85,20 +77,6 @@ func refuseDowngrade(req *http.Request, via []*http.Request) error {
 		return fmt.Errorf("refusing a redirect from %s to %s: it drops TLS", via[0].URL.Host, RedactURL(req.URL.String()))
 	}
 	return nil
-}
-
-// maxAge reads Cache-Control max-age, defaulting to 5 s like JS and Rust.
-func maxAge(cc string) time.Duration {
-	for _, d := range strings.Split(cc, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(d), "=")
-		if !ok || !strings.EqualFold(k, "max-age") {
-			continue
-		}
-		if n, err := strconv.Atoi(strings.Trim(v, `"`)); err == nil && n >= 0 {
-			return time.Duration(n) * time.Second
-		}
-	}
-	return defaultRegionsMaxAge
 }
 
 // NormalizeURL is the form Plan dedups and compares by: ws/wss scheme,
@@ -166,68 +144,4 @@ func Plan(original string, leaveRegions, fetched []*livekit.RegionInfo, failed m
 	}
 	add(original)
 	return out
-}
-
-// RegionCache keeps one region list per host for its max-age. A list the
-// server sent in a LeaveRequest replaces the fetched one (docs/protocol.md, "Regions").
-type RegionCache struct {
-	mu      sync.Mutex
-	entries map[string]regionEntry
-	now     func() time.Time // for tests
-}
-
-type regionEntry struct {
-	regions []*livekit.RegionInfo
-	expires time.Time
-}
-
-func (c *RegionCache) clock() time.Time {
-	if c.now != nil {
-		return c.now()
-	}
-	return time.Now()
-}
-
-func hostKey(wsURL string) string {
-	u, err := toScheme(wsURL, "ws", "wss")
-	if err != nil {
-		return ""
-	}
-	return strings.ToLower(u.Host)
-}
-
-// SetServerReported stores regions from a LeaveRequest for wsURL's host.
-func (c *RegionCache) SetServerReported(wsURL string, rs *livekit.RegionSettings) {
-	if len(rs.GetRegions()) == 0 {
-		return
-	}
-	c.put(hostKey(wsURL), rs.GetRegions(), defaultRegionsMaxAge)
-}
-
-func (c *RegionCache) put(host string, regions []*livekit.RegionInfo, ttl time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.entries == nil {
-		c.entries = map[string]regionEntry{}
-	}
-	c.entries[host] = regionEntry{regions: regions, expires: c.clock().Add(ttl)}
-}
-
-// Get returns the cached list while fresh, else fetches it. When the fetch
-// fails a stale copy is returned together with the error, so a failed fetch
-// never hides usable regions.
-func (c *RegionCache) Get(ctx context.Context, wsURL, token string) ([]*livekit.RegionInfo, error) {
-	host := hostKey(wsURL)
-	c.mu.Lock()
-	e, ok := c.entries[host]
-	c.mu.Unlock()
-	if ok && c.clock().Before(e.expires) {
-		return e.regions, nil
-	}
-	rs, ttl, err := fetchRegions(ctx, wsURL, token)
-	if err != nil {
-		return e.regions, err
-	}
-	c.put(host, rs.GetRegions(), ttl)
-	return rs.GetRegions(), nil
 }

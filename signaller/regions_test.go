@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/livekit/protocol/livekit"
 )
@@ -82,21 +81,6 @@ func TestFetchRegionsUnauthorized(t *testing.T) {
 	}
 }
 
-func TestMaxAge(t *testing.T) {
-	for in, want := range map[string]time.Duration{
-		"":                       5 * time.Second,
-		"max-age=30":             30 * time.Second,
-		"public, max-age=2, x=1": 2 * time.Second,
-		"no-cache":               5 * time.Second,
-		"max-age=junk":           5 * time.Second,
-		`private, MAX-AGE="7"`:   7 * time.Second,
-	} {
-		if got := maxAge(in); got != want {
-			t.Errorf("maxAge(%q) = %v, want %v", in, got, want)
-		}
-	}
-}
-
 func ri(region, url string) *livekit.RegionInfo { return &livekit.RegionInfo{Region: region, Url: url} }
 
 func TestPlan(t *testing.T) {
@@ -138,42 +122,6 @@ func TestPlan(t *testing.T) {
 				t.Fatalf("Plan = %q\n want %q", got, tt.want)
 			}
 		})
-	}
-}
-
-func TestRegionCache(t *testing.T) {
-	var hits atomic.Int32
-	srv := regionsServer(t, `{"regions":[{"region":"eu","url":"wss://eu.example","distance":1}]}`, &hits, "max-age=10")
-	now := time.Unix(1000, 0)
-	c := &RegionCache{now: func() time.Time { return now }}
-	ctx := context.Background()
-
-	for range 3 {
-		r, err := c.Get(ctx, srv.URL, "good")
-		if err != nil || len(r) != 1 || r[0].Region != "eu" {
-			t.Fatalf("got %v %v", r, err)
-		}
-	}
-	if hits.Load() != 1 {
-		t.Fatalf("fetched %d times within max-age", hits.Load())
-	}
-	now = now.Add(11 * time.Second)
-	if _, err := c.Get(ctx, srv.URL, "good"); err != nil || hits.Load() != 2 {
-		t.Fatalf("after expiry: hits=%d err=%v", hits.Load(), err)
-	}
-
-	// Server-reported regions replace the list.
-	c.SetServerReported(srv.URL, &livekit.RegionSettings{Regions: []*livekit.RegionInfo{ri("us", "wss://us.example")}})
-	if r, _ := c.Get(ctx, srv.URL, "good"); len(r) != 1 || r[0].Region != "us" || hits.Load() != 2 {
-		t.Fatalf("server-reported list not used: %v hits=%d", r, hits.Load())
-	}
-
-	// Expired and the fetch fails: the stale copy comes back with the error.
-	now = now.Add(time.Minute)
-	r, err := c.Get(ctx, srv.URL, "bad")
-	var he *HTTPError
-	if !errors.As(err, &he) || len(r) != 1 || r[0].Region != "us" {
-		t.Fatalf("got %v %v", r, err)
 	}
 }
 
