@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -84,6 +85,7 @@ type Connect struct {
 	Query              url.Values
 	Answer             Answer
 	Conn               *Conn // nil when refused
+	At                 time.Time
 }
 
 // Server is the fake. Create it with NewServer; it closes with the test.
@@ -102,11 +104,15 @@ type Server struct {
 	regionHits   int
 	participants map[string]*participant
 	forgotten    map[string]bool
-	joins, trks  int
+	trks         int
 	live         map[*Conn]bool
 	closed       bool
 	handlers     sync.WaitGroup
 }
+
+// participantSIDs numbers participants across servers, so that a
+// participant of one region is never mistaken for one of another.
+var participantSIDs atomic.Int64
 
 type participant struct {
 	sid, identity string
@@ -161,6 +167,15 @@ func (s *Server) RegionRequests() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.regionHits
+}
+
+// WaitRegionRequests waits until /settings/regions was asked n times; the
+// test fails after timeout.
+func (s *Server) WaitRegionRequests(n int, timeout time.Duration) {
+	s.t.Helper()
+	if !s.waitFor(timeout, func() bool { return s.regionHits >= n }) {
+		s.t.Fatalf("signallertest: %d region requests within %s, want %d", s.RegionRequests(), timeout, n)
+	}
 }
 
 // Forget drops a participant: its resume is answered with a Leave.
@@ -319,7 +334,7 @@ func (s *Server) serveRTC(w http.ResponseWriter, r *http.Request) {
 	c := Connect{
 		Reconnect: q.Get("reconnect") == "1" || q.Get("reconnect") == "true", SID: q.Get("sid"),
 		ReconnectReason: q.Get("reconnect_reason"), Authorization: r.Header.Get("Authorization"),
-		AccessTokenInQuery: q.Has("access_token"), Query: q,
+		AccessTokenInQuery: q.Has("access_token"), Query: q, At: time.Now(),
 	}
 	s.mu.Lock()
 	if s.closed {
@@ -393,8 +408,7 @@ func (s *Server) firstResponse(conn *Conn, c Connect) *livekit.SignalResponse {
 		return &livekit.SignalResponse{Message: &livekit.SignalResponse_Reconnect{Reconnect: &livekit.ReconnectResponse{
 			IceServers: s.o.ICEServers, ClientConfiguration: s.o.ClientConfiguration}}}
 	}
-	s.joins++
-	p := &participant{sid: fmt.Sprintf("PA_%d", s.joins)}
+	p := &participant{sid: fmt.Sprintf("PA_%d", participantSIDs.Add(1))}
 	if v, err := auth.ParseAPIToken(strings.TrimPrefix(c.Authorization, "Bearer ")); err == nil {
 		p.identity = v.Identity()
 	}
