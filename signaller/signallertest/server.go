@@ -62,6 +62,8 @@ type Answer struct {
 	Text  bool
 	// Silent upgrades and then sends nothing.
 	Silent bool
+	// NoPongs leaves the socket's pings unanswered (Conn.SetMute).
+	NoPongs bool
 }
 
 // Refuse answers a connect with an HTTP error.
@@ -83,6 +85,7 @@ type Connect struct {
 	Authorization      string // the header as received
 	AccessTokenInQuery bool
 	Query              url.Values
+	RawQuery           string
 	Answer             Answer
 	Conn               *Conn // nil when refused
 	At                 time.Time
@@ -334,7 +337,7 @@ func (s *Server) serveRTC(w http.ResponseWriter, r *http.Request) {
 	c := Connect{
 		Reconnect: q.Get("reconnect") == "1" || q.Get("reconnect") == "true", SID: q.Get("sid"),
 		ReconnectReason: q.Get("reconnect_reason"), Authorization: r.Header.Get("Authorization"),
-		AccessTokenInQuery: q.Has("access_token"), Query: q, At: time.Now(),
+		AccessTokenInQuery: q.Has("access_token"), Query: q, RawQuery: r.URL.RawQuery, At: time.Now(),
 	}
 	s.mu.Lock()
 	if s.closed {
@@ -369,6 +372,7 @@ func (s *Server) serveRTC(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	conn := newConn(s, ws)
+	conn.mute = c.Answer.NoPongs
 	s.mu.Lock()
 	c.Conn = conn
 	first := c.Answer.First
