@@ -380,8 +380,12 @@ func (s *Server) serveRTC(w http.ResponseWriter, r *http.Request) {
 		first = s.firstResponse(conn, c)
 	}
 	s.live[conn] = true
+	closing := s.closed
 	record()
 	s.mu.Unlock()
+	if closing {
+		conn.Drop() // Close did not see this socket
+	}
 	defer func() {
 		s.mu.Lock()
 		delete(s.live, conn)
