@@ -168,29 +168,19 @@ func (c *Conn) readLoop() {
 }
 
 func (c *Conn) handle(req *livekit.SignalRequest) {
-	s := c.s
-	s.mu.Lock()
-	switch m := req.GetMessage().(type) {
-	case *livekit.SignalRequest_PingReq:
+	if pong := pongFor(req); pong != nil {
+		c.s.mu.Lock()
 		c.pings++
 		mute := c.mute
-		s.bump()
-		s.mu.Unlock()
+		c.s.bump()
+		c.s.mu.Unlock()
 		if !mute {
-			_ = c.Send(&livekit.SignalResponse{Message: &livekit.SignalResponse_PongResp{PongResp: &livekit.Pong{
-				LastPingTimestamp: m.PingReq.GetTimestamp(), Timestamp: time.Now().UnixMilli()}}})
-		}
-		return
-	case *livekit.SignalRequest_Ping:
-		c.pings++
-		mute := c.mute
-		s.bump()
-		s.mu.Unlock()
-		if !mute {
-			_ = c.Send(&livekit.SignalResponse{Message: &livekit.SignalResponse_Pong{Pong: m.Ping}})
+			_ = c.Send(pong)
 		}
 		return
 	}
+	s := c.s
+	s.mu.Lock()
 	c.requests = append(c.requests, req)
 	s.bump()
 	var reply *livekit.SignalResponse
@@ -229,6 +219,18 @@ func (c *Conn) handle(req *livekit.SignalRequest) {
 	case *livekit.SignalRequest_Leave:
 		peer.close()
 	}
+}
+
+// pongFor answers a ping (both of the protocol's kinds); nil for anything else.
+func pongFor(req *livekit.SignalRequest) *livekit.SignalResponse {
+	switch m := req.GetMessage().(type) {
+	case *livekit.SignalRequest_PingReq:
+		return &livekit.SignalResponse{Message: &livekit.SignalResponse_PongResp{PongResp: &livekit.Pong{
+			LastPingTimestamp: m.PingReq.GetTimestamp(), Timestamp: time.Now().UnixMilli()}}}
+	case *livekit.SignalRequest_Ping:
+		return &livekit.SignalResponse{Message: &livekit.SignalResponse_Pong{Pong: m.Ping}}
+	}
+	return nil
 }
 
 func trackPublished(r *livekit.AddTrackRequest, n int) *livekit.SignalResponse {
