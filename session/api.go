@@ -48,6 +48,10 @@ type Config struct {
 	MinBitrate        int
 	MaxBitrate        int
 
+	// Dial opens the signalling connection; nil means signaller.Dial.
+	// Tests give the session a dialer of their own here.
+	Dial Dialer
+
 	// Logger receives the session's log lines; nil discards them.
 	Logger Logger
 	// PionLogs receives pion's own log lines (ICE, DTLS, SCTP, …); nil keeps

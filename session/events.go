@@ -1,7 +1,6 @@
 package session
 
 import (
-	"github.com/golivekitsink/golivekitsink/signaller"
 	"github.com/livekit/protocol/livekit"
 	"github.com/pion/webrtc/v4"
 )
@@ -29,7 +28,7 @@ type (
 	evDialed struct {
 		gen   uint64
 		url   string
-		conn  *signaller.Conn
+		conn  SignalConn
 		first *livekit.SignalResponse
 		err   error
 	}

@@ -33,7 +33,7 @@ func (s *Session) beginRecovery(mode recoveryMode, rr livekit.ReconnectReason, r
 	s.log.Infof("recovery needed (%s): %s", s.modeName(), reason)
 	delay := time.Duration(0)
 	if !now {
-		delay = backoff(s.attempt+1, true)
+		delay = s.backoff(s.attempt+1, true)
 	}
 	s.schedule(delay)
 }
@@ -116,9 +116,9 @@ func (s *Session) dial(u string, resume bool) {
 	s.curURL = u
 	s.log.Debugf("dialing %s (resume=%v, attempt %d)", u, resume, s.attempt)
 	opts := signaller.DialOptions{URL: wsURL, Token: s.token, Timeout: joinTimeout, Logger: s.log}
-	ctx := s.ctx
+	ctx, dial := s.ctx, s.cfg.Dial
 	s.spawn(func() {
-		conn, first, err := signaller.Dial(ctx, opts)
+		conn, first, err := dial(ctx, opts)
 		if !s.post(evDialed{gen: gen, url: u, conn: conn, first: first, err: err}) && conn != nil {
 			_ = conn.Close()
 		}
@@ -213,7 +213,7 @@ func (s *Session) attemptFailed(err error, escalate bool) {
 		s.lastErr = leaveErr
 		s.dropConn()
 		if l.GetAction() == livekit.LeaveRequest_DISCONNECT {
-			s.schedule(backoff(s.attempt+1, true))
+			s.schedule(s.backoff(s.attempt+1, true))
 		} else {
 			s.schedule(0)
 		}
@@ -244,7 +244,7 @@ func (s *Session) attemptFailed(err error, escalate bool) {
 		werr := fmt.Errorf("cannot connect to LiveKit at %s (attempt %d, retrying): %w", s.curURL, s.attempt, err)
 		s.disp.post(func() { s.h.OnWarning(werr) })
 	}
-	s.schedule(backoff(s.attempt+1, true))
+	s.schedule(s.backoff(s.attempt+1, true))
 }
 
 // onSignalLost: the websocket closed without us asking (server close, read

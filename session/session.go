@@ -40,6 +40,9 @@ type Session struct {
 	started   atomic.Bool
 	wg        sync.WaitGroup // goroutines started by spawn
 
+	// backoff is the policy's backoff (policy.go); tests shorten it.
+	backoff func(attempt int, jitter bool) time.Duration
+
 	// owned by run
 	phase         phase
 	mode          recoveryMode
@@ -49,7 +52,7 @@ type Session struct {
 	url0          string
 	curURL        string
 	sigGen        uint64
-	conn          *signaller.Conn
+	conn          SignalConn
 	pcGen         uint64
 	pc            *peer
 	sub           *subscriberPeer
@@ -130,6 +133,9 @@ func New(cfg Config, h Handler) (*Session, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = nopLogger{}
 	}
+	if cfg.Dial == nil {
+		cfg.Dial = dialSignaller
+	}
 	var hook *estimatorHook
 	if cfg.CongestionControl {
 		hook = &estimatorHook{}
@@ -157,7 +163,7 @@ func New(cfg Config, h Handler) (*Session, error) {
 		ctx: ctx, cancel: cancel,
 		events: make(chan event, 1024), done: make(chan struct{}),
 		disp: newDispatcher(), url0: shownURL, curURL: shownURL,
-		failedURLs: map[string]bool{},
+		failedURLs: map[string]bool{}, backoff: backoff,
 	}
 	s.disp.onPanic = func(r any) { s.log.Errorf("handler panicked: %v", r) }
 	return s, nil

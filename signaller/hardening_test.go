@@ -32,7 +32,7 @@ func TestFrameOverReadLimitEndsTheConnection(t *testing.T) {
 	c.Start(time.Second, 5*time.Second)
 
 	// Just under the limit is a legit (large) message.
-	fc.send(t, bigUpdate(MaxMessageSize-100))
+	mustSend(t, fc, bigUpdate(MaxMessageSize-100))
 	select {
 	case m := <-c.Messages():
 		if m.GetUpdate().GetParticipants()[0].GetSid() != "PA_big" {
@@ -42,7 +42,7 @@ func TestFrameOverReadLimitEndsTheConnection(t *testing.T) {
 		t.Fatalf("a message under the limit was not delivered: %v", c.Err())
 	}
 	// One byte over ends this connection with an error naming the limit.
-	_ = fc.write(websocket.BinaryMessage, make([]byte, MaxMessageSize+1))
+	_ = fc.WriteRaw(websocket.BinaryMessage, make([]byte, MaxMessageSize+1))
 	waitDone(t, c, 5*time.Second)
 	if !errors.Is(c.Err(), ErrMessageTooLarge) || !strings.Contains(c.Err().Error(), "4 MiB read limit") {
 		t.Fatalf("Err() = %v, want ErrMessageTooLarge naming the limit", c.Err())
@@ -93,7 +93,7 @@ func TestReaderPanicEndsTheConnectionNotTheProcess(t *testing.T) {
 	c := dialWithLogger(t, f, panicLogger{testLogger{t}, "undecodable"})
 	fc := f.conn(t)
 	c.Start(time.Second, 5*time.Second)
-	fc.write(websocket.BinaryMessage, []byte{0xff, 0xff, 0xff}) // logged as undecodable: panics
+	fc.WriteRaw(websocket.BinaryMessage, []byte{0xff, 0xff, 0xff}) // logged as undecodable: panics
 	waitDone(t, c, 2*time.Second)
 	if err := c.Err(); err == nil || !strings.Contains(err.Error(), "internal error in the reader") {
 		t.Fatalf("Err() = %v, want the reader's internal error", err)
@@ -104,7 +104,7 @@ func TestReaderPanicEndsTheConnectionNotTheProcess(t *testing.T) {
 
 func TestPingerPanicEndsTheConnectionNotTheProcess(t *testing.T) {
 	f := newFake(t, joinResp())
-	f.mute.Store(true)
+	f.mutePings()
 	c := dialWithLogger(t, f, panicLogger{testLogger{t}, "nothing received"})
 	f.conn(t)
 	c.Start(20*time.Millisecond, 100*time.Millisecond) // the liveness warning panics
