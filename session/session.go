@@ -110,6 +110,9 @@ type trackState struct {
 	negotiated bool // part of an answered offer
 	failed     bool
 	muted      bool
+	// width, height: the video size now (caps may change mid-stream); what
+	// the server was told last is in info.
+	width, height int
 }
 
 // New validates cfg and returns an idle session.
