@@ -89,7 +89,9 @@ func TestTrackChangesDuringRecovery(t *testing.T) {
 			}
 		})
 		t.Run("released-pad-unpublished", func(t *testing.T) {
-			gone := func(p map[string]*lksdk.RemoteTrackPublication) bool { return p["video_0"] != nil && p[releasedPad] == nil }
+			gone := func(p map[string]*lksdk.RemoteTrackPublication) bool {
+				return p["video_0"] != nil && p[releasedPad] == nil
+			}
 			if !w.waitView(newSID, releasedPad+" gone", gone) {
 				t.Errorf("%s was released during the %s but is still published", releasedPad, r.name)
 			}
