@@ -110,8 +110,8 @@ type trackState struct {
 	negotiated bool // part of an answered offer
 	failed     bool
 	muted      bool
-	// width, height: the video size now (caps may change mid-stream); what
-	// the server was told last is in info.
+	// width, height: the video size now (caps may change mid-stream); info
+	// keeps the size the server published the track with.
 	width, height int
 }
 
