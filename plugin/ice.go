@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
-	"github.com/golivekitsink/golivekitsink/session"
 	"net/url"
 	"strings"
+
+	"github.com/golivekitsink/golivekitsink/session"
+	lksig "github.com/golivekitsink/golivekitsink/signaller"
 )
 
 // iceServers maps stun-server and turn-servers onto session.Config's
@@ -38,11 +40,11 @@ func iceServers(r refProps) (servers []session.ICEServer, warnings []string) {
 func turnServer(s string) (session.ICEServer, error) {
 	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil || (u.Scheme != "turn" && u.Scheme != "turns") || u.Host == "" {
-		return session.ICEServer{}, fmt.Errorf("%q is not a turn:// or turns:// URL", redactURL(s))
+		return session.ICEServer{}, fmt.Errorf("%q is not a turn:// or turns:// URL", lksig.RedactURL(s))
 	}
 	pass, _ := u.User.Password()
 	if u.User.Username() == "" || pass == "" {
-		return session.ICEServer{}, fmt.Errorf("%q: TURN needs user:password@", redactURL(s))
+		return session.ICEServer{}, fmt.Errorf("%q: TURN needs user:password@", lksig.RedactURL(s))
 	}
 	host := u.Host
 	if u.Port() == "" {
@@ -74,26 +76,16 @@ func stunURL(s string) (string, error) {
 		rest, ok = strings.CutPrefix(s, "stun:")
 	}
 	if !ok || rest == "" {
-		return "", fmt.Errorf("%q is not a stun:// URL", redactURL(s))
+		return "", fmt.Errorf("%q is not a stun:// URL", lksig.RedactURL(s))
 	}
 	if strings.Contains(rest, "@") || strings.Contains(rest, "/") {
-		return "", fmt.Errorf("%q: expected stun://host:port", redactURL(s))
+		return "", fmt.Errorf("%q: expected stun://host:port", lksig.RedactURL(s))
 	}
 	if _, err := url.Parse("stun://" + rest); err != nil {
-		return "", fmt.Errorf("%q: %v", redactURL(s), err)
+		return "", fmt.Errorf("%q: %v", lksig.RedactURL(s), err)
 	}
 	if !strings.Contains(strings.TrimPrefix(rest, "["), "]:") && strings.Count(rest, ":") != 1 {
 		rest += ":3478"
 	}
 	return "stun:" + rest, nil
-}
-
-// redactURL drops user:password from a TURN/STUN URL for messages.
-func redactURL(s string) string {
-	if i := strings.Index(s, "://"); i >= 0 {
-		if j := strings.LastIndex(s[i+3:], "@"); j >= 0 {
-			return s[:i+3] + "***@" + s[i+3+j+1:]
-		}
-	}
-	return s
 }

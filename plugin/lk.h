@@ -1,5 +1,5 @@
 /* C helpers of the golivekit plugin. Go calls these through cgo; they exist
- * where go-gst v1.4.0 has a bug or no binding (see docs/go-gst.md). */
+ * where go-gst v1.4.0 has a bug or no binding (see docs/architecture.md, "go-gst v1.4.0"). */
 #ifndef GOLIVEKIT_LK_H
 #define GOLIVEKIT_LK_H
 
@@ -11,6 +11,8 @@
 void lk_debug_init(void);
 gboolean lk_log_enabled(GstDebugLevel level);
 void lk_log(GstDebugLevel level, GObject *obj, const char *where, const char *msg);
+gboolean lk_pion_log_enabled(GstDebugLevel level);
+void lk_pion_log(GstDebugLevel level, GObject *obj, const char *msg);
 
 /* gobject.c */
 GParamSpec *lk_param_spec_object(const char *name, const char *nick, const char *blurb, GType type, GParamFlags flags);

@@ -5,6 +5,7 @@
 package session
 
 import (
+	"github.com/pion/logging"
 	"time"
 
 	"github.com/golivekitsink/golivekitsink/rtp"
@@ -25,8 +26,9 @@ type Config struct {
 
 	// PublishTimeout bounds the wait for each TrackPublished (reference "timeout").
 	PublishTimeout time.Duration
-	// ReconnectBudget is how long one recovery episode may last before the
-	// session gives up with an error. Zero means never give up.
+	// ReconnectBudget is how long one recovery episode, or the first
+	// connect, may last before the session gives up with ErrBudgetSpent.
+	// Zero means never give up.
 	ReconnectBudget time.Duration
 	// SlowRecoveryWarning: a recovery taking longer than this raises a warning.
 	SlowRecoveryWarning time.Duration
@@ -48,6 +50,9 @@ type Config struct {
 
 	// Logger receives the session's log lines; nil discards them.
 	Logger Logger
+	// PionLogs receives pion's own log lines (ICE, DTLS, SCTP, …); nil keeps
+	// pion's default, which prints errors to stderr.
+	PionLogs logging.LoggerFactory
 }
 
 // Logger is the small logging surface the session needs; the plugin maps it
@@ -96,7 +101,7 @@ type StateChange struct {
 	Attempt        int    // recovery attempt number, 0 outside recovery
 	ParticipantSID string
 	Region         string
-	URL            string            // signalling URL in use (no token)
+	URL            string            // server URL in use, redacted (signaller.RedactURL)
 	TrackSIDs      map[string]string // track name -> TR_ SID
 	// Transport is the media path while connected: "udp/host", "tcp/host",
 	// "udp/relay", … (protocol / local candidate type); "" otherwise.

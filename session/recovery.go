@@ -12,7 +12,7 @@ import (
 
 // beginRecovery starts (or sharpens) a recovery episode. Only one runs at a
 // time: a trigger during an episode can upgrade resume to full and cut the
-// backoff short, never start a second worker (docs/livekit-signalling.md §3.7).
+// backoff short, never start a second worker (docs/protocol.md, "The state machine").
 func (s *Session) beginRecovery(mode recoveryMode, rr livekit.ReconnectReason, reason string, now bool) {
 	if s.phase == phaseClosed {
 		return
@@ -175,6 +175,11 @@ func (s *Session) attemptFailed(err error, escalate bool) {
 	var httpErr *signaller.HTTPError
 	var leaveErr *signaller.LeaveError
 	switch {
+	case errors.As(err, new(*signaller.CertificateError)):
+		// Like refused credentials: only a change of configuration (the
+		// trusted CAs, the URL) can fix it.
+		s.fatal(err)
+		return
 	case errors.As(err, &httpErr) && httpErr.IsAuth():
 		if s.creds.CanMint() && !s.mintedOnce {
 			s.mintedOnce = true
@@ -189,20 +194,30 @@ func (s *Session) attemptFailed(err error, escalate bool) {
 		s.fatal(&AuthError{Status: httpErr.StatusCode, Message: httpErr.Message})
 		return
 	case errors.As(err, &leaveErr):
-		switch leaveErr.Leave.GetAction() {
-		case livekit.LeaveRequest_DISCONNECT:
-			s.fatal(&DisconnectError{Reason: leaveErr.Leave.GetReason()})
-			return
-		default:
-			// The server no longer knows us (e.g. restarted, or the 5 s window
-			// passed): a full reconnect right away.
-			s.mode = modeFull
-			s.leaveRegion = leaveErr.Leave.GetRegions()
-			s.lastErr = leaveErr
-			s.dropConn()
-			s.schedule(0)
+		// A Leave instead of a join or resume answer: the same policy as on a
+		// working socket, except that the server no longer knows us, so no
+		// resume. Leave{RESUME|RECONNECT} (e.g. the 5 s window passed) rejoins
+		// at once; a DISCONNECT that is not the end (a node shutting down)
+		// rejoins with backoff, so a cluster in a rolling deploy is not hammered.
+		l := leaveErr.Leave
+		outcome, why := leavePolicy(l)
+		s.log.Infof("server answered with leave %s %s: %s, because %s", l.GetAction(), l.GetReason(), outcome, why)
+		if outcome == leaveEnd {
+			s.fatal(&DisconnectError{Reason: l.GetReason()})
 			return
 		}
+		s.mode = modeFull
+		if l.GetRegions() != nil {
+			s.leaveRegion = l.GetRegions()
+		}
+		s.lastErr = leaveErr
+		s.dropConn()
+		if l.GetAction() == livekit.LeaveRequest_DISCONNECT {
+			s.schedule(backoff(s.attempt+1, true))
+		} else {
+			s.schedule(0)
+		}
+		return
 	}
 	s.lastErr = err
 	s.dropConn()
@@ -307,6 +322,14 @@ func (s *Session) nextURL() string {
 	var leave []*livekit.RegionInfo
 	if s.leaveRegion != nil {
 		leave = s.leaveRegion.Regions
+	}
+	for _, list := range [][]*livekit.RegionInfo{leave, s.fetched} {
+		for _, r := range list {
+			if signaller.IsDowngrade(s.url0, r.GetUrl()) {
+				s.log.Warnf("region %s skipped: %s has no TLS while %s has; the token is not sent there",
+					r.GetRegion(), signaller.RedactURL(r.GetUrl()), s.url0)
+			}
+		}
 	}
 	s.plan = signaller.Plan(s.url0, leave, s.fetched, s.failedURLs)
 	if len(s.plan) == 0 {

@@ -78,7 +78,7 @@ type Session struct {
 }
 
 // phase is where the state machine is inside the states of
-// docs/livekit-signalling.md §7.
+// docs/protocol.md, "The state machine".
 type phase int
 
 const (
@@ -150,12 +150,16 @@ func New(cfg Config, h Handler) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Credentials in the URL (user:password@, ?access_token=) are never sent
+	// (BuildURL drops them), so the session keeps only the redacted form:
+	// every log line, error and StateChange shows it.
+	shownURL := signaller.RedactURL(cfg.URL)
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Session{
 		cfg: cfg, creds: creds, h: h, log: cfg.Logger, api: api, relayAPI: relayAPI, subAPI: subAPI, estimators: hook,
 		ctx: ctx, cancel: cancel,
 		events: make(chan event, 1024), done: make(chan struct{}),
-		disp: newDispatcher(), url0: cfg.URL, curURL: cfg.URL,
+		disp: newDispatcher(), url0: shownURL, curURL: shownURL,
 		failedURLs: map[string]bool{},
 	}
 	s.disp.onPanic = func(r any) { s.log.Errorf("handler panicked: %v", r) }
