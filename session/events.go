@@ -20,6 +20,10 @@ type (
 		t     *Track
 		muted bool
 	}
+	evVideoSize struct {
+		t             *Track
+		width, height int
+	}
 	evSimulate struct {
 		s     *livekit.SimulateScenario
 		reply chan error

@@ -54,6 +54,8 @@ func (s *Session) handle(ev event) {
 		s.onRemoveTrack(e.t)
 	case evMute:
 		s.onMute(e.t, e.muted)
+	case evVideoSize:
+		s.onVideoSize(e.t, e.width, e.height)
 	case evSimulate:
 		s.onSimulate(e)
 	case evDialed:

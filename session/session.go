@@ -113,6 +113,9 @@ type trackState struct {
 	negotiated bool // part of an answered offer
 	failed     bool
 	muted      bool
+	// width, height: the video size now (caps may change mid-stream); info
+	// keeps the size the server published the track with.
+	width, height int
 }
 
 // New validates cfg and returns an idle session.
@@ -178,7 +181,10 @@ func (s *Session) Start() {
 }
 
 // Close leaves the room (Leave CLIENT_INITIATED) and stops every goroutine
-// the session started. It returns when they are gone.
+// the session started. It returns when they are gone, with one exception:
+// called from a Handler callback, it cannot wait for the dispatcher
+// goroutine it runs on: that goroutine delivers what is still queued once
+// the callback returns, then ends (Done).
 func (s *Session) Close() {
 	s.closeOnce.Do(func() {
 		s.startOnce.Do(func() {}) // a session closed before Start never starts
@@ -190,6 +196,10 @@ func (s *Session) Close() {
 		s.disp.close()
 	})
 }
+
+// Done is closed once Close has run and the last goroutine of the session,
+// the dispatcher, has ended.
+func (s *Session) Done() <-chan struct{} { return s.disp.done }
 
 // AddTrack publishes a track: now, or as soon as the session is connected.
 func (s *Session) AddTrack(spec TrackSpec) (*Track, error) {
