@@ -6,6 +6,7 @@ package main
 import "C"
 
 import (
+	"errors"
 	"fmt"
 	"sync/atomic"
 
@@ -77,7 +78,24 @@ func (h *handler) OnFatal(err error) {
 		msg = err.Error()
 	}
 	h.sig.setConnectionState(connServerDisconnected)
-	postError(h.el, C.lk_stream_error_quark(), C.GST_STREAM_ERROR_FAILED, "Signalling error: "+msg, "")
+	domain, code, debug := endError(err)
+	postError(h.el, domain, code, "Signalling error: "+msg, debug)
+}
+
+// endError maps how the session ended onto GStreamer's error domains, which
+// applications switch on (table in docs/properties.md, "Errors on the bus").
+func endError(err error) (domain C.GQuark, code C.gint, debug string) {
+	switch session.KindOf(err) {
+	case session.EndUnauthorized:
+		return C.lk_resource_error_quark(), C.GST_RESOURCE_ERROR_NOT_AUTHORIZED, ""
+	case session.EndUnreachable, session.EndUntrusted:
+		return C.lk_resource_error_quark(), C.GST_RESOURCE_ERROR_OPEN_WRITE, ""
+	case session.EndDisconnected:
+		var de *session.DisconnectError
+		errors.As(err, &de)
+		return C.lk_resource_error_quark(), C.GST_RESOURCE_ERROR_WRITE, "reason=" + de.Reason.String()
+	}
+	return C.lk_stream_error_quark(), C.GST_STREAM_ERROR_FAILED, ""
 }
 
 func (h *handler) OnTrackError(t *session.Track, err error) {

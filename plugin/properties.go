@@ -124,7 +124,7 @@ func (e *element) GetProperty(self *glib.Object, id uint) *glib.Value {
 }
 
 // settingsError is a bad or missing setting, posted as a RESOURCE/SETTINGS
-// (or NOT_FOUND) ERROR whose text names the property.
+// ERROR whose text names the property.
 type settingsError struct {
 	code C.gint
 	text string
@@ -141,7 +141,7 @@ func missing(prop, why string) *settingsError {
 	if why != "" {
 		t += " (" + why + ")"
 	}
-	return &settingsError{code: C.GST_RESOURCE_ERROR_NOT_FOUND, text: t}
+	return &settingsError{code: C.GST_RESOURCE_ERROR_SETTINGS, text: t}
 }
 
 // validate checks the settings at NULL->READY.
@@ -166,7 +166,7 @@ func (e *element) validate() *settingsError {
 	}
 	switch {
 	case s.apiKey == "" && s.secret == "":
-		return &settingsError{code: C.GST_RESOURCE_ERROR_NOT_FOUND,
+		return &settingsError{code: C.GST_RESOURCE_ERROR_SETTINGS,
 			text: "signaller::auth-token is not set, nor signaller::api-key and signaller::secret-key"}
 	case s.apiKey == "":
 		return missing("api-key", "needed with signaller::secret-key to mint a token")
