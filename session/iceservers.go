@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/pion/stun/v4"
 )
 
 // ParseICEServers maps the reference element's stun-server and turn-servers
@@ -55,10 +57,12 @@ func turnServer(s string) (ICEServer, error) {
 			transport = "tcp"
 		}
 	}
-	return ICEServer{
-		URLs:     []string{u.Scheme + ":" + host + "?transport=" + transport},
-		Username: u.User.Username(), Credential: pass,
-	}, nil
+	out := u.Scheme + ":" + host + "?transport=" + transport
+	// pion refuses a URL its parser rejects in every peer connection: warn now instead.
+	if _, err := stun.ParseURI(out); err != nil {
+		return ICEServer{}, fmt.Errorf("%q: %v", redactURL(s), err)
+	}
+	return ICEServer{URLs: []string{out}, Username: u.User.Username(), Credential: pass}, nil
 }
 
 // stunURL turns "stun://host:port" (the reference's form) or
@@ -81,15 +85,23 @@ func stunURL(s string) (string, error) {
 	if !strings.Contains(strings.TrimPrefix(rest, "["), "]:") && strings.Count(rest, ":") != 1 {
 		rest += ":3478"
 	}
+	if _, err := stun.ParseURI("stun:" + rest); err != nil {
+		return "", fmt.Errorf("%q: %v", redactURL(s), err)
+	}
 	return "stun:" + rest, nil
 }
 
-// redactURL drops user:password from a TURN/STUN URL for messages.
+// redactURL hides what stands between the scheme and the last '@' of a
+// TURN/STUN URL (user:password) in messages, whether the URL is written
+// "turn://u:p@h", "turn:u:p@h" or mangled beyond parsing.
 func redactURL(s string) string {
-	if i := strings.Index(s, "://"); i >= 0 {
-		if j := strings.LastIndex(s[i+3:], "@"); j >= 0 {
-			return s[:i+3] + "***@" + s[i+3+j+1:]
-		}
+	at := strings.LastIndex(s, "@")
+	if at < 0 {
+		return s
 	}
-	return s
+	start := strings.Index(s[:at], ":") + 1 // 0 without a scheme
+	for start < at && s[start] == '/' {
+		start++
+	}
+	return s[:start] + "***" + s[at:]
 }
