@@ -9,6 +9,7 @@ import (
 
 	"github.com/golivekitsink/golivekitsink/rtp"
 	"github.com/livekit/protocol/livekit"
+	"github.com/pion/transport/v5"
 )
 
 // Config is frozen when the session is created.
@@ -48,6 +49,10 @@ type Config struct {
 
 	// Logger receives the session's log lines; nil discards them.
 	Logger Logger
+
+	// pionNet replaces the host network under pion (tests: a virtual
+	// network, so that no packet leaves the process).
+	pionNet transport.Net
 }
 
 // Logger is the small logging surface the session needs; the plugin maps it
