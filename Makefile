@@ -3,13 +3,14 @@
 #   make demo     local livekit-server + gst-launch publisher + subscriber that counts frames
 #   make test     vet, unit tests (race), end-to-end tests against real servers
 #   make bench    benchmark tables
+#   make fuzz     every Go fuzz target for FUZZTIME each
 SHELL := /bin/bash
 BUILD ?= build
 export GOFLAGS := -mod=mod
 export PATH := $(PATH):/usr/local/go/bin
 export GOLIVEKIT_PLUGIN_DIR ?= $(CURDIR)/$(BUILD)
 
-.PHONY: all setup plugin demo test unit e2e bench clean
+.PHONY: all setup plugin demo test unit e2e bench fuzz clean
 
 all: plugin
 
@@ -35,6 +36,24 @@ unit:
 e2e:
 	cd tests && go vet ./...
 	cd tests && go test -p 1 -count=1 -timeout 60m ./...
+
+# Each fuzz target of the pure-Go packages for FUZZTIME, one at a time (-fuzz
+# takes one target). A failure leaves its input in <pkg>/testdata/fuzz/<target>/,
+# where `go test` (make unit) runs it from then on, with the seed corpora.
+# FUZZMINIMIZETIME: the session target runs a whole session per input, and
+# minimizing every new input for the default 60 s would leave little fuzzing.
+FUZZTIME ?= 30s
+FUZZMINIMIZETIME ?= 2s
+FUZZ_PKGS ?= ./rtp ./signaller ./session
+fuzz:
+	@failed=; for pkg in $(FUZZ_PKGS); do \
+	  for target in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$target ($(FUZZTIME))"; \
+	    go test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) $$pkg \
+	      || failed="$$failed $$pkg:$$target"; \
+	  done; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: failed:$$failed"; exit 1; fi
 
 # Benchmark tables from tests/cmd/benchtables, printed and written to
 # tests/bench/out/<name>.md (see tests/bench/README.md): rtp (the packetizer

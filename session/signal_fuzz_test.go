@@ -61,6 +61,7 @@ func FuzzSignal(f *testing.F) {
 	// The answer to the join's offer, then the tracks published.
 	f.Add(uint8(1), marshal(f, seeds.answer), marshal(f, seeds.published[0]), marshal(f, seeds.published[1]))
 	f.Add(uint8(2), marshal(f, seeds.published[0]), marshal(f, seeds.answer), none) // first frame other than ReconnectResponse
+	f.Add(uint8(1), marshal(f, seeds.published[0]), marshal(f, seeds.mute), none)
 
 	f.Fuzz(func(t *testing.T, mode uint8, first, m1, m2 []byte) {
 		w := newSignalWorld(t, srv, seeds.net)
@@ -366,6 +367,7 @@ type signalSeeds struct {
 	join      *livekit.SignalResponse
 	answer    *livekit.SignalResponse
 	published [2]*livekit.SignalResponse
+	mute      *livekit.SignalResponse
 	messages  []*livekit.SignalResponse
 }
 
@@ -396,6 +398,7 @@ func newSignalSeeds(f *testing.F) *signalSeeds {
 		sd.published[i] = &livekit.SignalResponse{Message: &livekit.SignalResponse_TrackPublished{TrackPublished: &livekit.TrackPublishedResponse{
 			Cid: "TR_" + kind, Track: &livekit.TrackInfo{Sid: "TR_sid_" + kind, Type: typ, Name: kind}}}}
 	}
+	sd.mute = &livekit.SignalResponse{Message: &livekit.SignalResponse_Mute{Mute: &livekit.MuteTrackRequest{Sid: "TR_sid_video", Muted: true}}}
 	leave := func(a livekit.LeaveRequest_Action, r livekit.DisconnectReason, rs *livekit.RegionSettings) *livekit.SignalResponse {
 		return &livekit.SignalResponse{Message: &livekit.SignalResponse_Leave{Leave: &livekit.LeaveRequest{Action: a, Reason: r, Regions: rs, CanReconnect: a != livekit.LeaveRequest_DISCONNECT}}}
 	}
@@ -413,7 +416,7 @@ func newSignalSeeds(f *testing.F) *signalSeeds {
 		leave(livekit.LeaveRequest_DISCONNECT, livekit.DisconnectReason_PARTICIPANT_REMOVED, nil),
 		{Message: &livekit.SignalResponse_Leave{Leave: &livekit.LeaveRequest{CanReconnect: true, Reason: livekit.DisconnectReason_SIGNAL_CLOSE}}}, // old server: no action
 		{Message: &livekit.SignalResponse_RefreshToken{RefreshToken: "eyJhbGciOiJIUzI1NiJ9.e30.fresh"}},
-		{Message: &livekit.SignalResponse_Mute{Mute: &livekit.MuteTrackRequest{Sid: "TR_sid_video", Muted: true}}},
+		sd.mute,
 		{Message: &livekit.SignalResponse_TrackUnpublished{TrackUnpublished: &livekit.TrackUnpublishedResponse{TrackSid: "TR_sid_audio"}}},
 		{Message: &livekit.SignalResponse_RoomMoved{RoomMoved: &livekit.RoomMovedResponse{Token: "eyJ.moved", Participant: &livekit.ParticipantInfo{Sid: "PA_moved"}}}},
 		{Message: &livekit.SignalResponse_ConnectionQuality{ConnectionQuality: &livekit.ConnectionQualityUpdate{Updates: []*livekit.ConnectionQualityInfo{
