@@ -41,6 +41,7 @@ func FuzzSignal(f *testing.F) {
 	f.Cleanup(srv.close)
 	seeds := newSignalSeeds(f)
 	join := marshal(f, seeds.join)
+	answer := marshal(f, seeds.answer)
 	reconnect := marshal(f, &livekit.SignalResponse{Message: &livekit.SignalResponse_Reconnect{Reconnect: &livekit.ReconnectResponse{
 		IceServers:          []*livekit.ICEServer{{Urls: []string{"stun:127.0.0.1:3478"}}},
 		ClientConfiguration: &livekit.ClientConfiguration{ResumeConnection: livekit.ClientConfigSetting_ENABLED},
@@ -71,14 +72,12 @@ func FuzzSignal(f *testing.F) {
 			w.signal(m1)
 			w.signal(m2)
 		case 1:
-			w.dial(join)
-			w.step("connected", w.s.onConnected)
+			w.connect(join, answer)
 			w.signal(first)
 			w.signal(m1)
 			w.signal(m2)
 		default: // 2 and 3
-			w.dial(join)
-			w.step("connected", w.s.onConnected)
+			w.connect(join, answer)
 			w.step("resume", func() {
 				w.s.beginRecovery(modeResume, livekit.ReconnectReason_RR_SIGNAL_DISCONNECTED, "fuzz", true)
 			})
@@ -197,6 +196,28 @@ func (w *signalWorld) dial(first []byte) {
 	w.srv.queue(first)
 	w.step("attempt", func() { w.s.onTimer(w.s.retryAt) })
 	w.settle()
+}
+
+// connect joins, answers the offer, and once pion's ICE transport has
+// started stands in for the peer connection reaching "connected" (no remote
+// peer: it would take a DTLS handshake per input). Connected is only ever
+// reached after the answer, with the ICE transport started: the session
+// reads that transport while connected.
+func (w *signalWorld) connect(join, answer []byte) {
+	w.t.Helper()
+	w.dial(join)
+	w.signal(answer)
+	if w.s.phase != phaseNegotiating || w.s.pc.pc.RemoteDescription() == nil {
+		w.t.Fatalf("the seed join and answer did not bring the session to negotiating with an answer (phase %d)", w.s.phase)
+	}
+	deadline := time.Now().Add(stepLimit)
+	for w.s.pc.pc.ICEConnectionState() == webrtc.ICEConnectionStateNew {
+		if time.Now().After(deadline) {
+			w.t.Fatalf("pion's ICE transport did not start within %s", stepLimit)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	w.step("connected", w.s.onConnected)
 }
 
 // signal delivers one message as the current socket's reader would; with
