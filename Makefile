@@ -4,13 +4,14 @@
 #   make test     vet, unit tests (race), end-to-end tests against real servers
 #   make bench    benchmark tables
 #   make fuzz     every Go fuzz target for FUZZTIME each
+#   make soak     an hour of faults against a cluster, leak and recovery table
 SHELL := /bin/bash
 BUILD ?= build
 export GOFLAGS := -mod=mod
 export PATH := $(PATH):/usr/local/go/bin
 export GOLIVEKIT_PLUGIN_DIR ?= $(CURDIR)/$(BUILD)
 
-.PHONY: all setup plugin demo test unit e2e bench fuzz clean
+.PHONY: all setup plugin demo test unit e2e bench fuzz soak clean
 
 all: plugin
 
@@ -72,6 +73,15 @@ fuzz:
 BENCH_PARTS ?= rtp,startup,cpu,sinks,gaps
 bench: plugin
 	cd tests && go run ./cmd/benchtables -parts $(BENCH_PARTS)
+
+# An hour of one application process (two elements) against a LiveKit cluster
+# with a random fault every 60-120 s; prints and writes the leak and recovery
+# table (tests/bench/out/soak.md). make test runs a 5-minute version.
+SOAK_DURATION ?= 60m
+soak: setup plugin
+	mkdir -p tests/bench/out
+	cd tests && GLK_SOAK_DURATION=$(SOAK_DURATION) GLK_SOAK_REPORT=$(CURDIR)/tests/bench/out/soak.md \
+	  go test -count=1 -v -run '^TestSoak$$' -timeout 0 ./soak/
 
 clean:
 	rm -rf $(BUILD)

@@ -189,20 +189,30 @@ func (s *Session) attemptFailed(err error, escalate bool) {
 		s.fatal(&AuthError{Status: httpErr.StatusCode, Message: httpErr.Message})
 		return
 	case errors.As(err, &leaveErr):
-		switch leaveErr.Leave.GetAction() {
-		case livekit.LeaveRequest_DISCONNECT:
-			s.fatal(&DisconnectError{Reason: leaveErr.Leave.GetReason()})
-			return
-		default:
-			// The server no longer knows us (e.g. restarted, or the 5 s window
-			// passed): a full reconnect right away.
-			s.mode = modeFull
-			s.leaveRegion = leaveErr.Leave.GetRegions()
-			s.lastErr = leaveErr
-			s.dropConn()
-			s.schedule(0)
+		// A Leave instead of a join or resume answer: the same policy as on a
+		// working socket, except that the server no longer knows us, so no
+		// resume. Leave{RESUME|RECONNECT} (e.g. the 5 s window passed) rejoins
+		// at once; a DISCONNECT that is not the end (a node shutting down)
+		// rejoins with backoff, so a cluster in a rolling deploy is not hammered.
+		l := leaveErr.Leave
+		outcome, why := leavePolicy(l)
+		s.log.Infof("server answered with leave %s %s: %s, because %s", l.GetAction(), l.GetReason(), outcome, why)
+		if outcome == leaveEnd {
+			s.fatal(&DisconnectError{Reason: l.GetReason()})
 			return
 		}
+		s.mode = modeFull
+		if l.GetRegions() != nil {
+			s.leaveRegion = l.GetRegions()
+		}
+		s.lastErr = leaveErr
+		s.dropConn()
+		if l.GetAction() == livekit.LeaveRequest_DISCONNECT {
+			s.schedule(backoff(s.attempt+1, true))
+		} else {
+			s.schedule(0)
+		}
+		return
 	}
 	s.lastErr = err
 	s.dropConn()

@@ -67,16 +67,19 @@ func (s *Session) pcStateName() string {
 	return s.pc.pc.ConnectionState().String()
 }
 
+// onLeave applies the Leave policy (leave_policy.go) to a Leave that arrives
+// on a working socket.
 func (s *Session) onLeave(l *livekit.LeaveRequest) {
+	outcome, why := leavePolicy(l)
 	desc := fmt.Sprintf("leave %s %s", l.GetAction(), l.GetReason())
-	s.log.Infof("server sent %s (regions: %d)", desc, len(l.GetRegions().GetRegions()))
+	s.log.Infof("server sent %s (regions: %d): %s, because %s", desc, len(l.GetRegions().GetRegions()), outcome, why)
 	if l.GetRegions() != nil {
 		s.leaveRegion = l.GetRegions()
 	}
-	switch l.GetAction() {
-	case livekit.LeaveRequest_DISCONNECT:
+	switch outcome {
+	case leaveEnd:
 		s.fatal(&DisconnectError{Reason: l.GetReason()})
-	case livekit.LeaveRequest_RESUME:
+	case leaveResume:
 		mode := modeResume
 		if !s.canResume() {
 			mode = modeFull

@@ -76,8 +76,21 @@ func runPipeline(t testing.TB, pluginDir string, prefix []string, launch string,
 	if err != nil {
 		t.Fatalf("harness: pipeline %q: %v", launch, err)
 	}
-	p := &Pipeline{t: t, Launch: launch, Args: args, LogDir: t.TempDir(), done: make(chan struct{}), exit: -1}
-	argv := append(append(prefix, "gst-launch-1.0", "-m", "-e"), args...)
+	return runProgram(t, pluginDir, append(append(prefix, "gst-launch-1.0", "-m", "-e"), args...), launch, env...)
+}
+
+// RunAppNetns runs a GStreamer application (argv) in network namespace ns
+// with the plugin and debug log set up as for RunPipeline. The application
+// reports like gst-launch-1.0 -m: element messages on stdout, "ERROR: from
+// element …" on stderr, so the Pipeline methods read it the same way.
+func RunAppNetns(t testing.TB, ns string, argv []string, env ...string) *Pipeline {
+	t.Helper()
+	return runProgram(t, PluginDir(t), append([]string{"ip", "netns", "exec", ns}, argv...), strings.Join(argv, " "), env...)
+}
+
+func runProgram(t testing.TB, pluginDir string, argv []string, launch string, env ...string) *Pipeline {
+	t.Helper()
+	p := &Pipeline{t: t, Launch: launch, Args: argv, LogDir: t.TempDir(), done: make(chan struct{}), exit: -1}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(),
 		"GST_PLUGIN_PATH="+pluginDir,
@@ -92,7 +105,7 @@ func runPipeline(t testing.TB, pluginDir string, prefix []string, launch string,
 	cmd.Stderr = lockedWriter{&p.mu, &p.stderr, &p.merged}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("harness: start gst-launch-1.0: %v", err)
+		t.Fatalf("harness: start %s: %v", argv[0], err)
 	}
 	p.cmd, p.started = cmd, time.Now()
 	go func() {

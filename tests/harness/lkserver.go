@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -61,6 +62,12 @@ type ServerOptions struct {
 	Keys      map[string]string // API key -> secret; default {DevKey: DevSecret}
 	ExtraYAML string            // YAML deep-merged over the generated config
 	TURN      bool              // enable the embedded TURN server (UDP + TLS, self-signed cert)
+
+	// Redis makes the server a cluster node: redis.address in its config.
+	Redis string
+	// Fixed ports (signalling, ICE/TCP, ICE/UDP); 0 picks a free one. A
+	// balancer in front of cluster nodes needs them before the node starts.
+	Port, TCPPort, UDPPort int
 }
 
 // Server is a running livekit-server process owned by one test.
@@ -127,9 +134,13 @@ func StartServer(t testing.TB, o ServerOptions) *Server {
 	// binds it; then the server exits at once, and new ports are tried.
 	var err error
 	for try := 0; try < 3; try++ {
-		s.Port = FreePort(t, portHost)
-		s.TCPPort = FreePort(t, portHost)
-		s.UDPPort = FreePort(t, portHost)
+		pick := func(fixed int) int {
+			if fixed != 0 {
+				return fixed
+			}
+			return FreePort(t, portHost)
+		}
+		s.Port, s.TCPPort, s.UDPPort = pick(o.Port), pick(o.TCPPort), pick(o.UDPPort)
 		if o.TURN {
 			s.TURNPort = FreePort(t, portHost)
 			// LiveKit advertises its TURN/TLS as turns:<domain>:443 whatever
@@ -174,6 +185,9 @@ func (s *Server) config() ([]byte, error) {
 		"keys":           o.Keys,
 		"logging":        map[string]any{"level": "info", "pion_level": "warn"},
 		"room":           map[string]any{"auto_create": true},
+	}
+	if o.Redis != "" {
+		cfg["redis"] = map[string]any{"address": o.Redis}
 	}
 	if o.TURN {
 		cert, key, err := selfSignedCert(s.dir, o.Host)
@@ -393,6 +407,49 @@ func (s *Server) Stop() {
 	case <-time.After(5 * time.Second):
 	}
 	s.Kill()
+}
+
+// Drain sends the first SIGTERM, as a rolling deploy does: the node stops
+// taking new rooms and waits for its participants to leave. It returns at once.
+func (s *Server) Drain() {
+	s.mu.Lock()
+	cmd, done := s.cmd, s.done
+	s.mu.Unlock()
+	if cmd != nil && !isClosed(done) {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+	}
+}
+
+// ForceStop sends the second SIGTERM after Drain, which closes every room
+// (Leave{DISCONNECT, SERVER_SHUTDOWN}), and waits for the process to exit;
+// SIGKILL after 10 s.
+func (s *Server) ForceStop() {
+	s.mu.Lock()
+	cmd, done := s.cmd, s.done
+	s.mu.Unlock()
+	if cmd == nil || isClosed(done) {
+		return
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		s.t.Errorf("harness: livekit-server pid %d still running 10 s after the forcing SIGTERM", cmd.Process.Pid)
+		s.Kill()
+	}
+}
+
+var nodeIDRE = regexp.MustCompile(`starting LiveKit server.*"nodeID": "([^"]+)"`)
+
+// NodeID is the cluster node id the running process announced in its log
+// ("" before it started). A restarted node has a new id.
+func (s *Server) NodeID() string {
+	b, _ := os.ReadFile(s.logPath)
+	m := nodeIDRE.FindAllSubmatch(b, -1)
+	if len(m) == 0 {
+		return ""
+	}
+	return string(m[len(m)-1][1])
 }
 
 // Restart stops the server if it runs (gracefully: use Kill first for a crash)

@@ -295,9 +295,13 @@ func (p *SigProxy) takeResetOn(kind string) bool {
 // with code 1000 as livekit-server does after a leave. The upstream side gets
 // a normal close, so the server sees a client that went away.
 func (p *SigProxy) InjectLeave(action livekit.LeaveRequest_Action, reason livekit.DisconnectReason, regions *livekit.RegionSettings) {
-	resp := &livekit.SignalResponse{Message: &livekit.SignalResponse_Leave{Leave: &livekit.LeaveRequest{
-		Action: action, Reason: reason, Regions: regions,
-	}}}
+	p.InjectLeaveRequest(&livekit.LeaveRequest{Action: action, Reason: reason, Regions: regions})
+}
+
+// InjectLeaveRequest is InjectLeave with every field of the request, e.g. an
+// old server's canReconnect without an action.
+func (p *SigProxy) InjectLeaveRequest(l *livekit.LeaveRequest) {
+	resp := &livekit.SignalResponse{Message: &livekit.SignalResponse_Leave{Leave: l}}
 	for _, pc := range p.live() {
 		pc.inject(resp, websocket.CloseNormalClosure)
 	}

@@ -85,11 +85,23 @@ type trackRecorder struct {
 // registered on t.Cleanup.
 func Subscribe(t testing.TB, url, key, secret, room, outDir string) *Subscriber {
 	t.Helper()
+	s, err := TrySubscribe(t, url, key, secret, room, outDir)
+	if err != nil {
+		t.Fatalf("harness: %v", err)
+	}
+	return s
+}
+
+// TrySubscribe is Subscribe that returns a failed join instead of failing
+// the test, for joins that may fail while a cluster recovers. Extra connect
+// options (e.g. lksdk.WithConnectTimeout) are passed to the SDK.
+func TrySubscribe(t testing.TB, url, key, secret, room, outDir string, opts ...lksdk.ConnectOption) (*Subscriber, error) {
+	t.Helper()
 	if outDir == "" {
 		outDir = t.TempDir()
 	}
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
@@ -102,9 +114,9 @@ func Subscribe(t testing.TB, url, key, secret, room, outDir string) *Subscriber 
 	cb.ParticipantCallback.OnTrackSubscribed = s.onTrack
 	r, err := lksdk.ConnectToRoom(url, lksdk.ConnectInfo{
 		APIKey: key, APISecret: secret, RoomName: room, ParticipantIdentity: s.Identity,
-	}, cb, lksdk.WithAutoSubscribe(true))
+	}, cb, append([]lksdk.ConnectOption{lksdk.WithAutoSubscribe(true)}, opts...)...)
 	if err != nil {
-		t.Fatalf("harness: subscriber join %s room %q: %v", url, room, err)
+		return nil, fmt.Errorf("subscriber join %s room %q: %w", url, room, err)
 	}
 	s.room = r
 	for _, rp := range r.GetRemoteParticipants() {
@@ -128,7 +140,7 @@ func Subscribe(t testing.TB, url, key, secret, room, outDir string) *Subscriber 
 		}
 	}()
 	t.Cleanup(s.Close)
-	return s
+	return s, nil
 }
 
 func (s *Subscriber) noteSID(identity, sid, event string) {

@@ -123,6 +123,13 @@ func (e *events) waitFatal(timeout time.Duration) error {
 	}
 }
 
+// fatalErr is the error the session ended with, or nil.
+func (e *events) fatalErr() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.fatal
+}
+
 func isState(st session.State) func(session.StateChange) bool {
 	return func(sc session.StateChange) bool { return sc.State == st }
 }

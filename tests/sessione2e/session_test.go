@@ -123,19 +123,30 @@ func TestNodeFailureEndsInFullReconnect(t *testing.T) {
 	})
 }
 
-func TestServerLeaveIsTheEnd(t *testing.T) {
+// The server-leave scenario is what a node's forced stop sends:
+// Leave{DISCONNECT, SERVER_SHUTDOWN}. A server going away is not the room
+// ending: the session rejoins as a new participant and media flows again.
+func TestServerLeaveRejoins(t *testing.T) {
 	forEachVersion(t, func(t *testing.T, v string) {
 		w := publish(t, v, nil)
 		w.waitMedia(t)
+		first, _ := w.ev.waitState(0, time.Second, isState(session.StateConnected))
+		n := w.ev.count()
+		at := time.Now()
 		if err := w.s.Simulate("server-leave"); err != nil {
 			t.Fatal(err)
 		}
-		err := w.ev.waitFatal(10 * time.Second)
-		var de *session.DisconnectError
-		if !errors.As(err, &de) {
-			t.Fatalf("fatal %v, want a DisconnectError", err)
+		back, _ := w.ev.waitState(n, 15*time.Second, isState(session.StateConnected))
+		if err := w.ev.fatalErr(); err != nil {
+			t.Fatalf("session ended: %v", err)
 		}
-		t.Logf("ended with: %v", err)
+		if back.ParticipantSID == first.ParticipantSID {
+			t.Fatalf("server leave kept participant %s; a new join must follow", first.ParticipantSID)
+		}
+		if err := w.sub.WaitForPackets("video", w.sub.PacketCount("video")+60, 10*time.Second); err != nil {
+			t.Fatalf("media did not come back after the rejoin: %v", err)
+		}
+		t.Logf("rejoined %s after server leave (%s)", time.Since(at).Round(time.Millisecond), back.Reason)
 	})
 }
 
