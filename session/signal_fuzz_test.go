@@ -23,8 +23,8 @@ import (
 // the server talks to us:
 //
 //	mode&3 0, join:        the first frame of the join dial (onDialed), then m1, m2 (onSignal)
-//	mode&3 1, connected:   a real join, then first, m1, m2 (onSignal)
-//	mode&3 2, 3, resume:   a real join, a resume, the resume dial's first frame, then m1, m2
+//	mode&3 1, connected:   a real join and answer (connect), then first, m1, m2 (onSignal)
+//	mode&3 2, 3, resume:   connect, a resume, the resume dial's first frame, then m1, m2
 //
 // with mode&4 firing the session's timer an hour later at the end. The test
 // goroutine plays the session goroutine (run): it calls handle for each
@@ -59,9 +59,10 @@ func FuzzSignal(f *testing.F) {
 		f.Add(uint8(1), b, none, none)
 		f.Add(uint8(2), reconnect, b, none)
 	}
-	// The answer to the join's offer, then the tracks published.
-	f.Add(uint8(1), marshal(f, seeds.answer), marshal(f, seeds.published[0]), marshal(f, seeds.published[1]))
-	f.Add(uint8(2), marshal(f, seeds.published[0]), marshal(f, seeds.answer), none) // first frame other than ReconnectResponse
+	// The answer to the join's offer, then a track published (a transceiver, a new offer).
+	f.Add(uint8(0), join, answer, marshal(f, seeds.published[0]))
+	f.Add(uint8(1), marshal(f, seeds.published[0]), marshal(f, seeds.published[1]), answer)
+	f.Add(uint8(2), marshal(f, seeds.published[0]), answer, none) // first frame other than ReconnectResponse
 	f.Add(uint8(1), marshal(f, seeds.published[0]), marshal(f, seeds.mute), none)
 
 	f.Fuzz(func(t *testing.T, mode uint8, first, m1, m2 []byte) {
