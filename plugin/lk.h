@@ -11,6 +11,8 @@
 void lk_debug_init(void);
 gboolean lk_log_enabled(GstDebugLevel level);
 void lk_log(GstDebugLevel level, GObject *obj, const char *where, const char *msg);
+gboolean lk_pion_log_enabled(GstDebugLevel level);
+void lk_pion_log(GstDebugLevel level, GObject *obj, const char *msg);
 
 /* gobject.c */
 GParamSpec *lk_param_spec_object(const char *name, const char *nick, const char *blurb, GType type, GParamFlags flags);

@@ -2,6 +2,8 @@
 #include "lk.h"
 
 GST_DEBUG_CATEGORY_STATIC (lk_debug);
+/* pion's own logs (ICE, DTLS, SCTP, …): GST_DEBUG=golivekit-pion:5 */
+GST_DEBUG_CATEGORY_STATIC (lk_pion_debug);
 
 void
 lk_debug_init (void)
@@ -9,6 +11,9 @@ lk_debug_init (void)
   if (lk_debug == NULL)
     GST_DEBUG_CATEGORY_INIT (lk_debug, "golivekitsink", 0,
         "golivekitsink: LiveKit publisher sink");
+  if (lk_pion_debug == NULL)
+    GST_DEBUG_CATEGORY_INIT (lk_pion_debug, "golivekit-pion", 0,
+        "golivekitsink: logs of the pion WebRTC stack");
 }
 
 gboolean
@@ -23,4 +28,19 @@ lk_log (GstDebugLevel level, GObject * obj, const char *where, const char *msg)
   if (lk_debug == NULL)
     return;
   gst_debug_log (lk_debug, level, "golivekitsink", where, 0, obj, "%s", msg);
+}
+
+gboolean
+lk_pion_log_enabled (GstDebugLevel level)
+{
+  return lk_pion_debug != NULL
+      && gst_debug_category_get_threshold (lk_pion_debug) >= level;
+}
+
+void
+lk_pion_log (GstDebugLevel level, GObject * obj, const char *msg)
+{
+  if (lk_pion_debug == NULL)
+    return;
+  gst_debug_log (lk_pion_debug, level, "pion", "pion", 0, obj, "%s", msg);
 }

@@ -206,5 +206,6 @@ func (e *element) sessionConfig() session.Config {
 		MinBitrate:          int(p.ref.minBitrate),
 		MaxBitrate:          int(p.ref.maxBitrate),
 		Logger:              sessionLogger{el: e.gst},
+		PionLogs:            pionLogs{el: e.gst},
 	}
 }

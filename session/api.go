@@ -9,6 +9,7 @@ import (
 
 	"github.com/golivekitsink/golivekitsink/rtp"
 	"github.com/livekit/protocol/livekit"
+	"github.com/pion/logging"
 	"github.com/pion/transport/v5"
 )
 
@@ -49,6 +50,9 @@ type Config struct {
 
 	// Logger receives the session's log lines; nil discards them.
 	Logger Logger
+	// PionLogs receives pion's own log lines (ICE, DTLS, SCTP, …); nil keeps
+	// pion's default, which prints errors to stderr.
+	PionLogs logging.LoggerFactory
 
 	// pionNet replaces the host network under pion (tests: a virtual
 	// network, so that no packet leaves the process).

@@ -59,6 +59,9 @@ func newAPI(cfg Config, relayOnly bool, hook *estimatorHook) (*webrtc.API, error
 	}
 
 	se := webrtc.SettingEngine{}
+	if cfg.PionLogs != nil {
+		se.LoggerFactory = cfg.PionLogs
+	}
 	// Active ICE/TCP candidates: without them a publisher whose UDP is
 	// blocked never gets its media back (measured, docs/livekit-signalling.md).
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6})
