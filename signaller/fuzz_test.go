@@ -83,7 +83,8 @@ func FuzzBuildURL(f *testing.F) {
 		if err != nil {
 			t.Fatalf("NormalizeURL(%q) = %q does not parse: %v", in, norm, err)
 		}
-		if n.Scheme != u.Scheme || n.Host != strings.ToLower(n.Host) || !strings.EqualFold(n.Host, src.Host) ||
+		// Lowercase as Unicode lowers it ("İ" -> "i̇"), as IDNA maps a host name.
+		if n.Scheme != u.Scheme || n.Host != strings.ToLower(src.Host) ||
 			strings.HasSuffix(n.Path, "/") || n.RawQuery != "" || n.ForceQuery || n.Fragment != "" || n.User != nil {
 			t.Fatalf("NormalizeURL(%q) = %q is not ws/wss with a lowercase host, no trailing slash, no query", in, norm)
 		}
