@@ -1,5 +1,5 @@
 /* Bus messages. go-gst's MessageFull puts the debug string where the text
- * belongs (docs/go-gst.md §1.6), so errors and warnings go through
+ * belongs (docs/architecture.md, "go-gst v1.4.0"), so errors and warnings go through
  * gst_element_message_full here. */
 #include "lk.h"
 

@@ -16,7 +16,7 @@ import (
 // gst_child_proxy_set, Gst.ChildProxy.lookup). Like livekitwebrtcsink it
 // also resolves pad names; anything else is looked up among the bin's
 // internal elements. The vfunc is transfer full, so every return carries
-// its own reference (go-gst does not add one, docs/go-gst.md §1.8).
+// its own reference (go-gst does not add one, docs/architecture.md, "go-gst v1.4.0").
 // Children count/index stay GstBin's.
 func (e *element) GetChildByName(self *gst.ChildProxy, name string) (ret *glib.Object) {
 	defer recoverToBus(e.gst, "child-proxy")

@@ -50,7 +50,7 @@ func (e *element) ClassInit(klass *glib.ObjectClass) {
 }
 
 // Constructed creates the signaller (not in InstanceInit: go-glib holds its
-// registration lock there, docs/go-gst.md §4.6) and marks the bin a sink.
+// registration lock there, docs/architecture.md, "go-gst v1.4.0") and marks the bin a sink.
 func (e *element) Constructed(o *glib.Object) {
 	defer recoverToBus(nil, "constructed")
 	e.gst = (*C.GstElement)(o.Unsafe())

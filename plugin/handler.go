@@ -137,7 +137,18 @@ func (e *element) stopSession() {
 	h.closed.Store(true)
 	h.sig.setConnectionState(connServerDisconnected)
 	e.debugf("session closed")
-	C.gst_object_unref(C.gpointer(e.gst))
+	select {
+	case <-s.Done():
+		C.gst_object_unref(C.gpointer(e.gst))
+	default:
+		// The state change came from a handler callback (a bus sync handler,
+		// a notify::connection-state callback): that callback is still up
+		// this goroutine's stack and uses the element until it returns.
+		go func() {
+			<-s.Done()
+			C.gst_object_unref(C.gpointer(e.gst))
+		}()
+	}
 }
 
 // simulate is the simulate-scenario action signal.

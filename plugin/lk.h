@@ -1,5 +1,5 @@
 /* C helpers of the golivekit plugin. Go calls these through cgo; they exist
- * where go-gst v1.4.0 has a bug or no binding (see docs/go-gst.md). */
+ * where go-gst v1.4.0 has a bug or no binding (see docs/architecture.md, "go-gst v1.4.0"). */
 #ifndef GOLIVEKIT_LK_H
 #define GOLIVEKIT_LK_H
 

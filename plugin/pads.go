@@ -182,9 +182,17 @@ func (p *sinkPad) onCaps(ci capsInfo) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.chain != nil && p.chain.spec.key == cs.key {
+		// Same codec: the track stays; a new video size reaches LiveKit's
+		// track info.
 		e.mu.Lock()
-		p.spec = &spec // same codec: new size only, the track stays
+		old := p.spec
+		p.spec = &spec
 		e.mu.Unlock()
+		if t := p.track.Load(); t != nil && p.video && spec.Width > 0 && spec.Height > 0 &&
+			(old == nil || old.Width != spec.Width || old.Height != spec.Height) {
+			e.infof("%s: video size changed to %dx%d", p.name, spec.Width, spec.Height)
+			t.SetVideoSize(spec.Width, spec.Height)
+		}
 		return true
 	}
 	e.mu.Lock()

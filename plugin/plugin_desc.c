@@ -1,6 +1,6 @@
 /* The plugin descriptor. GST_PLUGIN_DEFINE in C instead of go-gst's
  * PluginMetadata.Export, whose name string is not NUL-terminated
- * (docs/go-gst.md §2). The loader finds gst_plugin_golivekit_get_desc. */
+ * (docs/architecture.md, "go-gst v1.4.0"). The loader finds gst_plugin_golivekit_get_desc. */
 #include <gst/gst.h>
 
 #define PACKAGE "golivekit"

@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-gst/go-glib/glib"
 	"github.com/golivekitsink/golivekitsink/session"
+	lksig "github.com/golivekitsink/golivekitsink/signaller"
 )
 
 // elementProps are golivekitsink's own properties (the LiveKit connection
@@ -54,7 +55,7 @@ func elementPropSpecs() []*glib.ParamSpec {
 	own := []*glib.ParamSpec{
 		epSignaller: glib.ToParamSpec(unsafe.Pointer(sigSpec)),
 		epReconnectBudget: glib.NewUintParam("reconnect-budget", "Reconnect budget",
-			"Seconds one recovery (resume, reconnect, region failover) may take before the element gives up with an ERROR; 0 = keep trying forever",
+			"Seconds the first connect, or one recovery (resume, reconnect, region failover), may take before the element gives up with an ERROR; 0 = keep trying forever",
 			0, maxUint32, 0, rw),
 		epRecoveryWarning: glib.NewUintParam("recovery-warning", "Recovery warning",
 			"Post a WARNING when a recovery takes longer than this many milliseconds (0 = never warn)",
@@ -103,7 +104,7 @@ func (e *element) GetProperty(self *glib.Object, id uint) *glib.Value {
 		if e.sigObj == nil {
 			return nil
 		}
-		// A value of the signaller's own type, not G_TYPE_OBJECT (docs/go-gst.md §1.2).
+		// A value of the signaller's own type, not G_TYPE_OBJECT (docs/architecture.md, "go-gst v1.4.0").
 		v, _ := glib.ValueInit(signallerType)
 		v.SetInstance(e.sigObj.Unsafe())
 		return v
@@ -152,13 +153,13 @@ func (e *element) validate() *settingsError {
 	u, err := url.Parse(s.wsURL)
 	if err != nil || u.Host == "" {
 		return &settingsError{code: C.GST_RESOURCE_ERROR_SETTINGS,
-			text: fmt.Sprintf("signaller::ws-url %q is not a valid URL", s.wsURL)}
+			text: fmt.Sprintf("signaller::ws-url %q is not a valid URL", lksig.RedactURL(s.wsURL))}
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "ws", "wss", "http", "https":
 	default:
 		return &settingsError{code: C.GST_RESOURCE_ERROR_SETTINGS,
-			text: fmt.Sprintf("signaller::ws-url %q: scheme must be ws, wss, http or https", s.wsURL)}
+			text: fmt.Sprintf("signaller::ws-url %q: scheme must be ws, wss, http or https", lksig.RedactURL(s.wsURL))}
 	}
 	if s.token != "" {
 		return nil

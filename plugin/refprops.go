@@ -10,10 +10,11 @@ import (
 	"unsafe"
 
 	"github.com/go-gst/go-glib/glib"
+	lksig "github.com/golivekitsink/golivekitsink/signaller"
 )
 
 // The properties golivekitsink shares with livekitwebrtcsink's
-// GstBaseWebRTCSink (reference-element.md §1.4): same names, types and
+// GstBaseWebRTCSink (docs/properties.md, "Moving from livekitwebrtcsink"): same names, types and
 // defaults, so a pipeline written for the reference parses unchanged.
 // Those without meaning here say so in their blurb.
 
@@ -184,7 +185,7 @@ func refPropSpecs() []*glib.ParamSpec {
 			strp(defaultStunServer), pRW),
 		spec("turn-servers", "List of TURN Servers to use",
 			"TURN servers (turn(s)://username:password@host:port) to add to the ICE servers LiveKit hands out. "+
-				"An entry without user:password is left out with a WARNING",
+				"An entry without user:password is left out with a WARNING. Reads back with the passwords replaced by xxxxx",
 			func(n, k, b *C.char) *C.GParamSpec {
 				e := C.CString("turn-server")
 				defer freeC(e)
@@ -326,7 +327,8 @@ func (e *element) getRefProp(id uint) (*glib.Value, bool) {
 	case epTurnServers:
 		v, _ := glib.ValueInit(glib.Type(C.lk_value_array_type()))
 		for _, s := range r.turnServers {
-			withCString(s, func(c *C.char) { C.lk_value_array_append_string(nativeValue(v), c) })
+			// Read back without the password (docs/properties.md, "Differences").
+			withCString(lksig.RedactURL(s), func(c *C.char) { C.lk_value_array_append_string(nativeValue(v), c) })
 		}
 		return v, true
 	case epCongestionControl:

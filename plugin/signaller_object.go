@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/go-gst/go-glib/glib"
+	lksig "github.com/golivekitsink/golivekitsink/signaller"
 )
 
 // signaller is the GObject behind "signaller::" (GType GstGoLiveKitSignaller).
@@ -79,16 +80,16 @@ func signallerProps() []*glib.ParamSpec {
 	rw := glib.ParameterReadWrite
 	specs := []*glib.ParamSpec{
 		spWSURL: glib.NewStringParam("ws-url", "WebSocket URL",
-			"URL of the LiveKit server (ws://, wss://, http:// or https://; http(s) is turned into ws(s) and /rtc is appended)",
+			"URL of the LiveKit server (ws://, wss://, http:// or https://; http(s) is turned into ws(s) and /rtc is appended). Credentials in it are never sent, and read back redacted",
 			strp(defaultWSURL), rw),
 		spAPIKey: glib.NewStringParam("api-key", "API key",
 			"LiveKit API key; with secret-key and room-name the element mints its own access token (ignored when auth-token is set)",
 			nil, rw),
 		spSecretKey: glib.NewStringParam("secret-key", "API secret",
-			"LiveKit API secret used with api-key to sign the access token; never logged",
+			"LiveKit API secret used with api-key to sign the access token; never logged, reads back as xxxxx once set",
 			nil, rw),
 		spAuthToken: glib.NewStringParam("auth-token", "Access token",
-			"Ready-made LiveKit access token (JWT); takes precedence over api-key/secret-key; never logged",
+			"Ready-made LiveKit access token (JWT); takes precedence over api-key/secret-key; never logged, reads back as xxxxx once set",
 			nil, rw),
 		spRoomName: glib.NewStringParam("room-name", "Room name",
 			"Room to join; required when the token is minted from api-key/secret-key (with auth-token the token's room grant applies)",
@@ -187,7 +188,7 @@ func (s *signaller) GetProperty(self *glib.Object, id uint) *glib.Value {
 		if *f == nil {
 			return nil // the GValue GObject passes in already holds NULL
 		}
-		v, _ := glib.GValue(**f)
+		v, _ := glib.GValue(shownSetting(id, **f))
 		return v
 	}
 	if v, ok := s.getCompat(id); ok {
@@ -208,6 +209,22 @@ func (s *signaller) GetProperty(self *glib.Object, id uint) *glib.Value {
 		return v
 	}
 	return nil
+}
+
+// maskedSecret is what secret-key and auth-token read back as once set.
+const maskedSecret = "xxxxx"
+
+// shownSetting is a string property as g_object_get (and so gst-inspect,
+// DOT dumps, property notify logs) may see it: secrets masked, credentials
+// in ws-url redacted (docs/properties.md, "Differences").
+func shownSetting(id uint, v string) string {
+	switch id {
+	case spSecretKey, spAuthToken:
+		return maskedSecret
+	case spWSURL:
+		return lksig.RedactURL(v)
+	}
+	return v
 }
 
 // setConnectionState updates connection-state and emits notify when it changed.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -51,7 +52,9 @@ func (e *element) statsString() string {
 	e.mu.Unlock()
 	sort.Slice(pads, func(i, j int) bool { return pads[i].name < pads[j].name })
 
-	f := []string{"application/x-webrtcsink-stats"}
+	// goroutines: the plugin's whole Go runtime (every element in the
+	// process), for leak checks across state changes and long runs.
+	f := []string{"application/x-webrtcsink-stats", fmt.Sprintf("goroutines=(int)%d", runtime.NumGoroutine())}
 	if h != nil {
 		if sc := h.conn.last.Load(); sc != nil {
 			f = append(f, "state="+gstString(sc.State.String()), "participant-sid="+gstString(sc.ParticipantSID),

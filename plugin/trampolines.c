@@ -1,5 +1,5 @@
 /* Own pad and appsink callbacks. go-gst's pad function setters unref every
- * buffer/event twice and race on a global map (docs/go-gst.md §4.1, §4.2),
+ * buffer/event twice and race on a global map (docs/architecture.md, "go-gst v1.4.0"),
  * so the ghost pads get these C functions instead; Go state is reached
  * through a cgo.Handle kept in the function's user data. */
 #include "lk.h"

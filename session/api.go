@@ -27,8 +27,9 @@ type Config struct {
 
 	// PublishTimeout bounds the wait for each TrackPublished (reference "timeout").
 	PublishTimeout time.Duration
-	// ReconnectBudget is how long one recovery episode may last before the
-	// session gives up with an error. Zero means never give up.
+	// ReconnectBudget is how long one recovery episode, or the first
+	// connect, may last before the session gives up with ErrBudgetSpent.
+	// Zero means never give up.
 	ReconnectBudget time.Duration
 	// SlowRecoveryWarning: a recovery taking longer than this raises a warning.
 	SlowRecoveryWarning time.Duration
@@ -47,6 +48,10 @@ type Config struct {
 	StartBitrate      int
 	MinBitrate        int
 	MaxBitrate        int
+
+	// Dial opens the signalling connection; nil means signaller.Dial.
+	// Tests give the session a dialer of their own here.
+	Dial Dialer
 
 	// Logger receives the session's log lines; nil discards them.
 	Logger Logger
@@ -105,7 +110,7 @@ type StateChange struct {
 	Attempt        int    // recovery attempt number, 0 outside recovery
 	ParticipantSID string
 	Region         string
-	URL            string            // signalling URL in use (no token)
+	URL            string            // server URL in use, redacted (signaller.RedactURL)
 	TrackSIDs      map[string]string // track name -> TR_ SID
 	// Transport is the media path while connected: "udp/host", "tcp/host",
 	// "udp/relay", … (protocol / local candidate type); "" otherwise.

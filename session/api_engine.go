@@ -63,7 +63,7 @@ func newAPI(cfg Config, relayOnly bool, hook *estimatorHook) (*webrtc.API, error
 		se.LoggerFactory = cfg.PionLogs
 	}
 	// Active ICE/TCP candidates: without them a publisher whose UDP is
-	// blocked never gets its media back (measured, docs/livekit-signalling.md).
+	// blocked never gets its media back (measured; docs/protocol.md, "ICE timeouts and candidates").
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6})
 	se.SetICETimeouts(iceDisconnectedTimeout, iceFailedTimeout, iceKeepalive)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)

@@ -1,7 +1,6 @@
 package session
 
 import (
-	"github.com/golivekitsink/golivekitsink/signaller"
 	"github.com/livekit/protocol/livekit"
 	"github.com/pion/webrtc/v4"
 )
@@ -21,6 +20,10 @@ type (
 		t     *Track
 		muted bool
 	}
+	evVideoSize struct {
+		t             *Track
+		width, height int
+	}
 	evSimulate struct {
 		s     *livekit.SimulateScenario
 		reply chan error
@@ -29,7 +32,7 @@ type (
 	evDialed struct {
 		gen   uint64
 		url   string
-		conn  *signaller.Conn
+		conn  SignalConn
 		first *livekit.SignalResponse
 		err   error
 	}

@@ -92,8 +92,10 @@ func stunURL(s string) (string, error) {
 }
 
 // redactURL hides what stands between the scheme and the last '@' of a
-// TURN/STUN URL (user:password) in messages, whether the URL is written
-// "turn://u:p@h", "turn:u:p@h" or mangled beyond parsing.
+// TURN/STUN URL (user:password) in messages, with signaller.RedactURL's
+// mask, whether the URL is written "turn://u:p@h", "turn:u:p@h", "turn:/u:p@h"
+// or mangled beyond parsing (signaller.RedactURL shows the password of
+// "turn:/u:p@h", which parses as a path).
 func redactURL(s string) string {
 	at := strings.LastIndex(s, "@")
 	if at < 0 {
@@ -103,5 +105,5 @@ func redactURL(s string) string {
 	for start < at && s[start] == '/' {
 		start++
 	}
-	return s[:start] + "***" + s[at:]
+	return s[:start] + "xxxxx" + s[at:]
 }

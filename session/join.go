@@ -65,6 +65,7 @@ func (s *Session) onReconnectResponse(r *livekit.ReconnectResponse) {
 		if ts.failed {
 			continue
 		}
+		s.syncTrackInfo(ts)
 		// Requested but not published: the TrackPublished may have gone down
 		// with the old socket, and the server does not repeat it. Ask again
 		// under a new cid (the old pending entry stays unused on the server).

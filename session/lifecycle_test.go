@@ -118,3 +118,66 @@ func TestUnreachableServerWarnsAndCloseStopsEverything(t *testing.T) {
 		t.Fatalf("%d goroutines left (had %d):\n%s", n, before, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+// closingHandler ends its own session from a callback, as an application
+// does that sets the pipeline to NULL from a bus sync handler.
+type closingHandler struct {
+	*recorder
+	sess     *Session
+	closeOn  State
+	returned chan time.Duration
+	once     sync.Once
+}
+
+func (h *closingHandler) OnStateChange(sc StateChange) {
+	h.recorder.OnStateChange(sc)
+	if sc.State != h.closeOn {
+		return
+	}
+	h.once.Do(func() {
+		start := time.Now()
+		h.sess.Close()
+		h.returned <- time.Since(start)
+	})
+}
+
+// Close called on the dispatcher goroutine (inside a Handler callback) must
+// not wait for that goroutine; the dispatcher still ends once the callback
+// has returned, and no goroutine is left behind.
+func TestCloseFromAHandlerCallbackReturns(t *testing.T) {
+	before := runtime.NumGoroutine()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+
+	h := &closingHandler{recorder: newRecorder(), closeOn: StateConnecting, returned: make(chan time.Duration, 1)}
+	s, err := New(Config{URL: "ws://" + addr, APIKey: "k", APISecret: "s", Room: "r", Identity: "i"}, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.sess = s
+	s.Start()
+	select {
+	case d := <-h.returned:
+		t.Logf("Close from the handler returned in %s", d)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close called from a Handler callback did not return: it waits for its own goroutine")
+	}
+	select {
+	case <-s.Done():
+	case <-time.After(2 * time.Second):
+		t.Fatal("the dispatcher did not end after the callback that closed the session returned")
+	}
+	s.Close() // a second Close (the element's own) returns at once
+	deadline := time.Now().Add(3 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		buf := make([]byte, 1<<16)
+		t.Fatalf("%d goroutines left (had %d):\n%s", n, before, buf[:runtime.Stack(buf, true)])
+	}
+}

@@ -88,7 +88,7 @@ func (p *peer) dataChannelInfos() []*livekit.DataChannelInfo {
 // subscriberPeer answers a server offer on the subscriber side. With a
 // canSubscribe=false token the server never sends one; a user-supplied
 // token may allow subscribing, and an unanswered offer gets the
-// participant kicked after ~15 s (docs/livekit-signalling.md §2.4).
+// participant kicked after ~15 s (docs/protocol.md, "The subscriber offer").
 type subscriberPeer struct {
 	pc  *webrtc.PeerConnection
 	gen uint64

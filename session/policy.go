@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Timing constants in one place. Values follow docs/livekit-signalling.md.
+// Timing constants in one place. docs/protocol.md, "Every timing constant", explains each.
 const (
 	joinTimeout        = 10 * time.Second // upgrade + first frame
 	pcConnectTimeout   = 15 * time.Second // peer connection after the offer (JS peerConnectionTimeout)
@@ -16,7 +16,7 @@ const (
 	switchCandidateSettle = 500 * time.Millisecond
 
 	// pion ICE timing: notice a dead media path within ~3 s, long before the
-	// server's 15 s, and resume on our own (measured: docs/livekit-signalling.md, top).
+	// server's 15 s, and resume on our own (measured; docs/protocol.md, "ICE timeouts and candidates").
 	iceDisconnectedTimeout = 2 * time.Second
 	iceFailedTimeout       = 1 * time.Second
 	iceKeepalive           = 500 * time.Millisecond

@@ -12,7 +12,7 @@ import (
 
 // beginRecovery starts (or sharpens) a recovery episode. Only one runs at a
 // time: a trigger during an episode can upgrade resume to full and cut the
-// backoff short, never start a second worker (docs/livekit-signalling.md §3.7).
+// backoff short, never start a second worker (docs/protocol.md, "The state machine").
 func (s *Session) beginRecovery(mode recoveryMode, rr livekit.ReconnectReason, reason string, now bool) {
 	if s.phase == phaseClosed {
 		return
@@ -33,7 +33,7 @@ func (s *Session) beginRecovery(mode recoveryMode, rr livekit.ReconnectReason, r
 	s.log.Infof("recovery needed (%s): %s", s.modeName(), reason)
 	delay := time.Duration(0)
 	if !now {
-		delay = backoff(s.attempt+1, true)
+		delay = s.backoff(s.attempt+1, true)
 	}
 	s.schedule(delay)
 }
@@ -116,9 +116,9 @@ func (s *Session) dial(u string, resume bool) {
 	s.curURL = u
 	s.log.Debugf("dialing %s (resume=%v, attempt %d)", u, resume, s.attempt)
 	opts := signaller.DialOptions{URL: wsURL, Token: s.token, Timeout: joinTimeout, Logger: s.log}
-	ctx := s.ctx
+	ctx, dial := s.ctx, s.cfg.Dial
 	s.spawn(func() {
-		conn, first, err := signaller.Dial(ctx, opts)
+		conn, first, err := dial(ctx, opts)
 		if !s.post(evDialed{gen: gen, url: u, conn: conn, first: first, err: err}) && conn != nil {
 			_ = conn.Close()
 		}
@@ -175,6 +175,11 @@ func (s *Session) attemptFailed(err error, escalate bool) {
 	var httpErr *signaller.HTTPError
 	var leaveErr *signaller.LeaveError
 	switch {
+	case errors.As(err, new(*signaller.CertificateError)):
+		// Like refused credentials: only a change of configuration (the
+		// trusted CAs, the URL) can fix it.
+		s.fatal(err)
+		return
 	case errors.As(err, &httpErr) && httpErr.IsAuth():
 		if s.creds.CanMint() && !s.mintedOnce {
 			s.mintedOnce = true
@@ -208,7 +213,7 @@ func (s *Session) attemptFailed(err error, escalate bool) {
 		s.lastErr = leaveErr
 		s.dropConn()
 		if l.GetAction() == livekit.LeaveRequest_DISCONNECT {
-			s.schedule(backoff(s.attempt+1, true))
+			s.schedule(s.backoff(s.attempt+1, true))
 		} else {
 			s.schedule(0)
 		}
@@ -239,7 +244,7 @@ func (s *Session) attemptFailed(err error, escalate bool) {
 		werr := fmt.Errorf("cannot connect to LiveKit at %s (attempt %d, retrying): %w", s.curURL, s.attempt, err)
 		s.disp.post(func() { s.h.OnWarning(werr) })
 	}
-	s.schedule(backoff(s.attempt+1, true))
+	s.schedule(s.backoff(s.attempt+1, true))
 }
 
 // onSignalLost: the websocket closed without us asking (server close, read
@@ -317,6 +322,14 @@ func (s *Session) nextURL() string {
 	var leave []*livekit.RegionInfo
 	if s.leaveRegion != nil {
 		leave = s.leaveRegion.Regions
+	}
+	for _, list := range [][]*livekit.RegionInfo{leave, s.fetched} {
+		for _, r := range list {
+			if signaller.IsDowngrade(s.url0, r.GetUrl()) {
+				s.log.Warnf("region %s skipped: %s has no TLS while %s has; the token is not sent there",
+					r.GetRegion(), signaller.RedactURL(r.GetUrl()), s.url0)
+			}
+		}
 	}
 	s.plan = signaller.Plan(s.url0, leave, s.fetched, s.failedURLs)
 	if len(s.plan) == 0 {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/golivekitsink/golivekitsink/signaller"
 	"github.com/livekit/protocol/livekit"
 	"github.com/pion/webrtc/v4"
 )
@@ -53,6 +54,8 @@ func (s *Session) handle(ev event) {
 		s.onRemoveTrack(e.t)
 	case evMute:
 		s.onMute(e.t, e.muted)
+	case evVideoSize:
+		s.onVideoSize(e.t, e.width, e.height)
 	case evSimulate:
 		s.onSimulate(e)
 	case evDialed:
@@ -111,11 +114,11 @@ func (s *Session) armTimer(t *time.Timer) {
 			consider(ts.deadline)
 		}
 	}
-	if !s.episode.IsZero() && s.everConnected {
-		if s.cfg.SlowRecoveryWarning > 0 && !s.warned {
+	if !s.episode.IsZero() {
+		if s.cfg.SlowRecoveryWarning > 0 && !s.warned && s.everConnected {
 			consider(s.episode.Add(s.cfg.SlowRecoveryWarning))
 		}
-		if s.cfg.ReconnectBudget > 0 {
+		if s.cfg.ReconnectBudget > 0 { // the first connect too
 			consider(s.episode.Add(s.cfg.ReconnectBudget))
 		}
 	}
@@ -139,14 +142,20 @@ func (s *Session) onTimer(now time.Time) {
 			s.negotiate()
 		}
 	}
-	if !s.episode.IsZero() && s.everConnected {
+	if !s.episode.IsZero() {
 		elapsed := now.Sub(s.episode)
 		if s.cfg.ReconnectBudget > 0 && elapsed >= s.cfg.ReconnectBudget {
-			s.fatal(fmt.Errorf("%w: still not reconnected after %s (reconnect-budget): %s",
-				ErrBudgetSpent, elapsed.Round(time.Millisecond), s.describe()))
+			// An unattended pipeline whose user set a budget wants an ERROR
+			// also when the server was never reached.
+			what := "reconnected"
+			if !s.everConnected {
+				what = "connected"
+			}
+			s.fatal(fmt.Errorf("%w: still not %s to %s after %s (reconnect-budget): %s",
+				ErrBudgetSpent, what, s.curURL, elapsed.Round(time.Millisecond), s.describe()))
 			return
 		}
-		if s.cfg.SlowRecoveryWarning > 0 && !s.warned && elapsed >= s.cfg.SlowRecoveryWarning {
+		if s.cfg.SlowRecoveryWarning > 0 && !s.warned && s.everConnected && elapsed >= s.cfg.SlowRecoveryWarning {
 			s.warned = true
 			err := fmt.Errorf("recovery still running after %s, attempt %d: %s", elapsed.Round(time.Millisecond), s.attempt, s.describe())
 			s.disp.post(func() { s.h.OnWarning(err) })
@@ -186,7 +195,7 @@ func (s *Session) setState(st State, reason string) {
 	s.state = st
 	sc := StateChange{
 		State: st, Reason: reason, Attempt: s.attempt, ParticipantSID: s.sid,
-		Region: s.region, URL: s.curURL, TrackSIDs: map[string]string{},
+		Region: s.region, URL: signaller.RedactURL(s.curURL), TrackSIDs: map[string]string{},
 	}
 	if !s.episode.IsZero() {
 		sc.Elapsed = time.Since(s.episode)

@@ -40,6 +40,9 @@ type Session struct {
 	started   atomic.Bool
 	wg        sync.WaitGroup // goroutines started by spawn
 
+	// backoff is the policy's backoff (policy.go); tests shorten it.
+	backoff func(attempt int, jitter bool) time.Duration
+
 	// owned by run
 	phase         phase
 	mode          recoveryMode
@@ -49,7 +52,7 @@ type Session struct {
 	url0          string
 	curURL        string
 	sigGen        uint64
-	conn          *signaller.Conn
+	conn          SignalConn
 	pcGen         uint64
 	pc            *peer
 	sub           *subscriberPeer
@@ -78,7 +81,7 @@ type Session struct {
 }
 
 // phase is where the state machine is inside the states of
-// docs/livekit-signalling.md §7.
+// docs/protocol.md, "The state machine".
 type phase int
 
 const (
@@ -110,6 +113,9 @@ type trackState struct {
 	negotiated bool // part of an answered offer
 	failed     bool
 	muted      bool
+	// width, height: the video size now (caps may change mid-stream); info
+	// keeps the size the server published the track with.
+	width, height int
 }
 
 // New validates cfg and returns an idle session.
@@ -130,6 +136,9 @@ func New(cfg Config, h Handler) (*Session, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = nopLogger{}
 	}
+	if cfg.Dial == nil {
+		cfg.Dial = dialSignaller
+	}
 	var hook *estimatorHook
 	if cfg.CongestionControl {
 		hook = &estimatorHook{}
@@ -147,13 +156,17 @@ func New(cfg Config, h Handler) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Credentials in the URL (user:password@, ?access_token=) are never sent
+	// (BuildURL drops them), so the session keeps only the redacted form:
+	// every log line, error and StateChange shows it.
+	shownURL := signaller.RedactURL(cfg.URL)
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Session{
 		cfg: cfg, creds: creds, h: h, log: cfg.Logger, api: api, relayAPI: relayAPI, subAPI: subAPI, estimators: hook,
 		ctx: ctx, cancel: cancel,
 		events: make(chan event, 1024), done: make(chan struct{}),
-		disp: newDispatcher(), url0: cfg.URL, curURL: cfg.URL,
-		failedURLs: map[string]bool{},
+		disp: newDispatcher(), url0: shownURL, curURL: shownURL,
+		failedURLs: map[string]bool{}, backoff: backoff,
 	}
 	s.disp.onPanic = func(r any) { s.log.Errorf("handler panicked: %v", r) }
 	return s, nil
@@ -168,7 +181,10 @@ func (s *Session) Start() {
 }
 
 // Close leaves the room (Leave CLIENT_INITIATED) and stops every goroutine
-// the session started. It returns when they are gone.
+// the session started. It returns when they are gone, with one exception:
+// called from a Handler callback, it cannot wait for the dispatcher
+// goroutine it runs on: that goroutine delivers what is still queued once
+// the callback returns, then ends (Done).
 func (s *Session) Close() {
 	s.closeOnce.Do(func() {
 		s.startOnce.Do(func() {}) // a session closed before Start never starts
@@ -180,6 +196,10 @@ func (s *Session) Close() {
 		s.disp.close()
 	})
 }
+
+// Done is closed once Close has run and the last goroutine of the session,
+// the dispatcher, has ended.
+func (s *Session) Done() <-chan struct{} { return s.disp.done }
 
 // AddTrack publishes a track: now, or as soon as the session is connected.
 func (s *Session) AddTrack(spec TrackSpec) (*Track, error) {

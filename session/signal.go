@@ -10,7 +10,7 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-// onSignal handles one server message (docs/livekit-signalling.md §6).
+// onSignal handles one server message (docs/protocol.md, "Messages from the server").
 func (s *Session) onSignal(m *livekit.SignalResponse) {
 	switch msg := m.GetMessage().(type) {
 	case *livekit.SignalResponse_Answer:
@@ -91,7 +91,7 @@ func (s *Session) onLeave(l *livekit.LeaveRequest) {
 }
 
 func (s *Session) onAddTrack(e evAddTrack) {
-	ts := &trackState{t: e.t}
+	ts := &trackState{t: e.t, width: e.t.spec.Width, height: e.t.spec.Height}
 	s.tracks = append(s.tracks, ts)
 	e.reply <- nil
 	if s.pc != nil && s.conn != nil && (s.phase == phaseNegotiating || s.phase == phaseConnected) {
@@ -107,14 +107,16 @@ func (s *Session) publishTrack(ts *trackState) {
 		s.failTrack(ts, fmt.Errorf("the server does not accept %s for publishing (enabled_publish_codecs: %s)", spec.Codec, s.enabledCodecs()))
 		return
 	}
-	req := &livekit.AddTrackRequest{Cid: ts.t.cid, Name: spec.Name, Source: spec.Source}
+	// Muted: a track whose pad saw EOS stays muted when it is published
+	// again (full reconnect).
+	req := &livekit.AddTrackRequest{Cid: ts.t.cid, Name: spec.Name, Source: spec.Source, Muted: ts.muted}
 	if spec.Codec.IsVideo() {
 		req.Type = livekit.TrackType_VIDEO
 		if req.Source == livekit.TrackSource_UNKNOWN {
 			req.Source = livekit.TrackSource_CAMERA
 		}
-		req.Width, req.Height = uint32(spec.Width), uint32(spec.Height)
-		req.Layers = []*livekit.VideoLayer{{Quality: livekit.VideoQuality_HIGH, Width: uint32(spec.Width), Height: uint32(spec.Height)}}
+		req.Width, req.Height = uint32(ts.width), uint32(ts.height)
+		req.Layers = []*livekit.VideoLayer{{Quality: livekit.VideoQuality_HIGH, Width: req.Width, Height: req.Height}}
 		req.SimulcastCodecs = []*livekit.SimulcastCodec{{Codec: spec.Codec.String(), Cid: ts.t.cid}}
 	} else {
 		req.Type = livekit.TrackType_AUDIO
@@ -171,6 +173,7 @@ func (s *Session) onTrackPublished(r *livekit.TrackPublishedResponse) {
 		ts.info = r.GetTrack()
 		ts.t.sid.Store(ts.info.GetSid())
 		s.log.Infof("track %s published as %s", ts.t.spec.Name, ts.info.GetSid())
+		s.syncTrackInfo(ts) // mute or size changed while the request was pending
 		if s.pc == nil {
 			return
 		}
@@ -266,17 +269,67 @@ func (s *Session) onMute(t *Track, muted bool) {
 		if ts.t != t {
 			continue
 		}
+		if ts.muted != muted {
+			s.log.Infof("track %s: muted=%v", t.spec.Name, muted)
+		}
 		ts.muted = muted
 		if ts.info != nil {
-			_ = s.send(&livekit.SignalRequest{Message: &livekit.SignalRequest_Mute{Mute: &livekit.MuteTrackRequest{Sid: ts.info.Sid, Muted: muted}}})
+			s.sendMute(ts)
 		}
 	}
+}
+
+func (s *Session) onVideoSize(t *Track, width, height int) {
+	for _, ts := range s.tracks {
+		if ts.t != t || !t.spec.Codec.IsVideo() || (ts.width == width && ts.height == height) {
+			continue
+		}
+		s.log.Infof("track %s: video size now %dx%d", t.spec.Name, width, height)
+		ts.width, ts.height = width, height
+		if ts.info != nil {
+			s.sendVideoSize(ts)
+		}
+	}
+}
+
+// syncTrackInfo tells the server what changed about a published track since
+// the server's TrackInfo was made (TrackPublished), which is what the server
+// still has after a resume: a mute (EOS) or a new video size that happened
+// while the track was pending or the signalling was down. Both requests are
+// no-ops on the server when nothing changed.
+func (s *Session) syncTrackInfo(ts *trackState) {
+	if ts.info == nil || ts.failed {
+		return
+	}
+	if ts.muted != ts.info.GetMuted() {
+		s.sendMute(ts)
+	}
+	if ts.t.spec.Codec.IsVideo() && (uint32(ts.width) != ts.info.GetWidth() || uint32(ts.height) != ts.info.GetHeight()) {
+		s.sendVideoSize(ts)
+	}
+}
+
+// sendMute and sendVideoSize fail quietly without signalling: a resume
+// repeats them (syncTrackInfo), a full reconnect publishes with the state.
+func (s *Session) sendMute(ts *trackState) {
+	_ = s.send(&livekit.SignalRequest{Message: &livekit.SignalRequest_Mute{Mute: &livekit.MuteTrackRequest{Sid: ts.info.Sid, Muted: ts.muted}}})
+}
+
+func (s *Session) sendVideoSize(ts *trackState) {
+	_ = s.send(&livekit.SignalRequest{Message: &livekit.SignalRequest_UpdateVideoTrack{UpdateVideoTrack: &livekit.UpdateLocalVideoTrack{
+		TrackSid: ts.info.Sid, Width: uint32(ts.width), Height: uint32(ts.height)}}})
 }
 
 // negotiate sends an offer, keeping at most one outstanding.
 func (s *Session) negotiate() {
 	p := s.pc
-	if p == nil || s.conn == nil {
+	if p == nil {
+		return
+	}
+	if s.conn == nil {
+		// Signalling is down (resuming): offer once it is back, e.g. to
+		// unpublish a track removed meanwhile.
+		p.again = true
 		return
 	}
 	if p.offering {

@@ -11,7 +11,7 @@ import (
 // onServerOffer answers an offer on the subscriber peer connection. A
 // canSubscribe=false token never gets one, but an auth-token given by the
 // user may allow subscribing, and an unanswered offer gets the participant
-// removed (docs/livekit-signalling.md §2.4). We receive nothing on it.
+// removed (docs/protocol.md, "The subscriber offer"). We receive nothing on it.
 func (s *Session) onServerOffer(sd *livekit.SessionDescription) {
 	if s.sub == nil {
 		s.pcGen++

@@ -120,7 +120,14 @@ func (t *Track) WriteFrame(frame []byte, pts time.Duration, keyframe bool) error
 }
 
 // SetMuted tells LiveKit the track is (un)muted, e.g. on EOS of its pad.
+// The state holds across recoveries: a republished track starts with it.
 func (t *Track) SetMuted(m bool) { t.sess.post(evMute{t: t, muted: m}) }
+
+// SetVideoSize tells LiveKit the video track's new size (caps changed
+// mid-stream); later republishing uses it too.
+func (t *Track) SetVideoSize(width, height int) {
+	t.sess.post(evVideoSize{t: t, width: width, height: height})
+}
 
 func (t *Track) close() {
 	t.flowing.Store(false)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,6 +27,15 @@ const (
 	// beyond that it blocks (backpressure) until Close.
 	messageBuffer = 64
 	maxErrorBody  = 4096
+	// MaxMessageSize bounds one signalling frame, so a broken or hostile
+	// server cannot make the reader allocate without end. The largest legit
+	// frame is the JoinResponse, which lists every other participant with
+	// its tracks (livekit-server does not page it): room metadata, up to
+	// 512 KiB at the server's default limit, plus about 450 bytes per
+	// publisher with a simulcast camera and a microphone (95 per viewer)
+	// comes to about 1 MiB for 1000 publishers. 4 MiB leaves room for 5000
+	// publishers, or for participant metadata of a few KiB each.
+	MaxMessageSize = 4 << 20
 )
 
 // DialOptions configure one signalling connection attempt.
@@ -75,12 +85,31 @@ func Dial(ctx context.Context, o DialOptions) (*Conn, *livekit.SignalResponse, e
 	header := http.Header{}
 	header.Set("Authorization", "Bearer "+o.Token)
 
-	log.Debugf("signaller: dialing %s", o.URL)
+	log.Debugf("signaller: dialing %s", RedactURL(o.URL))
+	// gorilla honours ctx only until the TCP connection is up; a server that
+	// accepts and never answers the upgrade would hold a cancelled dial
+	// (Close, a spent budget) for the whole timeout. Closing the socket on
+	// cancel ends it at once.
+	var watchMu sync.Mutex
+	stopWatch := func() bool { return false }
 	dialer := websocket.Dialer{
 		Proxy:            http.ProxyFromEnvironment,
 		HandshakeTimeout: timeout,
+		NetDialContext: func(dc context.Context, network, addr string) (net.Conn, error) {
+			nc, err := (&net.Dialer{}).DialContext(dc, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			watchMu.Lock()
+			stopWatch = context.AfterFunc(ctx, func() { _ = nc.Close() })
+			watchMu.Unlock()
+			return nc, nil
+		},
 	}
 	ws, resp, err := dialer.DialContext(dctx, o.URL, header)
+	watchMu.Lock()
+	stopWatch() // readFirst watches ctx from here on
+	watchMu.Unlock()
 	if err != nil {
 		if errors.Is(err, websocket.ErrBadHandshake) && resp != nil {
 			return nil, nil, upgradeRefused(dctx, o.URL, header, resp)
@@ -88,9 +117,13 @@ func Dial(ctx context.Context, o DialOptions) (*Conn, *livekit.SignalResponse, e
 		if ctx.Err() != nil {
 			return nil, nil, ctx.Err()
 		}
+		if verr := certificateVerification(err); verr != nil {
+			return nil, nil, &CertificateError{URL: withoutQuery(o.URL), Err: verr}
+		}
 		return nil, nil, fmt.Errorf("signaller: connecting to %s: %w", withoutQuery(o.URL), err)
 	}
 
+	ws.SetReadLimit(MaxMessageSize)
 	first, err := readFirst(ctx, ws, deadline)
 	if err != nil {
 		_ = ws.Close()
@@ -130,6 +163,7 @@ func readFirst(ctx context.Context, ws *websocket.Conn, deadline time.Time) (*li
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		defer recoverLogged(nil, "first-message watcher")
 		select {
 		case <-ctx.Done():
 			_ = ws.NetConn().Close()
@@ -177,7 +211,7 @@ func upgradeRefused(ctx context.Context, wsURL string, header http.Header, resp 
 		return he
 	}
 	req.Header = header.Clone()
-	vr, err := http.DefaultClient.Do(req)
+	vr, err := httpClient.Do(req)
 	if err != nil {
 		return he
 	}
@@ -205,8 +239,12 @@ func decode(mt int, data []byte) (*livekit.SignalResponse, error) {
 	return msg, nil
 }
 
-// classifyReadErr turns a server close frame into *CloseError.
+// classifyReadErr turns a server close frame into *CloseError and a frame
+// over MaxMessageSize into ErrMessageTooLarge.
 func classifyReadErr(err error) error {
+	if errors.Is(err, websocket.ErrReadLimit) {
+		return ErrMessageTooLarge
+	}
 	var ce *websocket.CloseError
 	if errors.As(err, &ce) {
 		return &CloseError{Code: ce.Code, Text: ce.Text}
@@ -328,6 +366,7 @@ func (c *Conn) shutdown(why error) {
 func (c *Conn) readLoop() {
 	defer c.wg.Done()
 	defer close(c.msgs)
+	defer c.recoverPanic("reader") // runs first: msgs is still open
 	for {
 		mt, data, err := c.ws.ReadMessage()
 		if err != nil {
@@ -359,10 +398,30 @@ func (c *Conn) readLoop() {
 }
 
 // withoutQuery shortens a signalling URL for messages: the query repeats what
-// the logs already say and would make every bus message a paragraph.
+// the logs already say and would make every bus message a paragraph. The
+// rest is redacted like any URL shown.
 func withoutQuery(u string) string {
 	if i := strings.IndexByte(u, '?'); i >= 0 {
-		return u[:i]
+		u = u[:i]
 	}
-	return u
+	return RedactURL(u)
+}
+
+// recoverPanic ends the connection when one of its goroutines panics: the
+// session sees a closed connection and recovers, the process lives on.
+func (c *Conn) recoverPanic(where string) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	err := fmt.Errorf("signaller: internal error in the %s: %v", where, r)
+	c.shutdown(err)
+	c.log.Errorf("%v\n%s", err, debug.Stack())
+}
+
+// recoverLogged keeps a panic in a helper goroutine from ending the process.
+func recoverLogged(log Logger, where string) {
+	if r := recover(); r != nil {
+		orNop(log).Errorf("signaller: internal error in the %s: %v\n%s", where, r, debug.Stack())
+	}
 }

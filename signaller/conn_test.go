@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golivekitsink/golivekitsink/signaller/signallertest"
 	"github.com/gorilla/websocket"
 	"github.com/livekit/protocol/livekit"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -24,26 +25,26 @@ func TestDialJoinPingAndMessages(t *testing.T) {
 	if got := first.GetJoin().GetParticipant().GetSid(); got != "PA_test" {
 		t.Fatalf("first message %v, want join for PA_test", first)
 	}
-	if got, _ := f.gotAuth.Load().(string); got != "Bearer "+testToken {
+	if got := f.lastConnect(t).Authorization; got != "Bearer "+testToken {
 		t.Fatalf("Authorization header %q", got)
 	}
-	if q, _ := f.gotQuery.Load().(string); strings.Contains(q, testToken) || !strings.Contains(q, "protocol=16") {
+	if q := f.lastConnect(t).RawQuery; strings.Contains(q, testToken) || !strings.Contains(q, "protocol=16") {
 		t.Fatalf("query %q", q)
 	}
 	fc := f.conn(t)
 
 	c.Start(30*time.Millisecond, time.Second)
 	deadline := time.Now().Add(2 * time.Second)
-	for f.pings.Load() < 3 {
+	for fc.Pings() < 3 {
 		if time.Now().After(deadline) {
-			t.Fatalf("server got %d pings, want >=3", f.pings.Load())
+			t.Fatalf("server got %d pings, want >=3", fc.Pings())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 
 	// Pongs were consumed by the conn; the first thing delivered is our update.
-	fc.send(t, updateResp("PA_1"))
-	fc.send(t, updateResp("PA_2"))
+	mustSend(t, fc, updateResp("PA_1"))
+	mustSend(t, fc, updateResp("PA_2"))
 	for _, want := range []string{"PA_1", "PA_2"} {
 		select {
 		case m := <-c.Messages():
@@ -58,13 +59,8 @@ func TestDialJoinPingAndMessages(t *testing.T) {
 	if err := c.Send(&livekit.SignalRequest{Message: &livekit.SignalRequest_Mute{Mute: &livekit.MuteTrackRequest{Sid: "TR_1", Muted: true}}}); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case r := <-f.received:
-		if r.GetMute().GetSid() != "TR_1" || !r.GetMute().GetMuted() {
-			t.Fatalf("server got %v", r)
-		}
-	case <-time.After(2 * time.Second):
-		t.Fatal("server got nothing")
+	if r := fc.WaitRequest(2*time.Second, anyRequest); r.GetMute().GetSid() != "TR_1" || !r.GetMute().GetMuted() {
+		t.Fatalf("server got %v", r)
 	}
 	if c.Err() != nil {
 		t.Fatalf("Err() = %v on an open conn", c.Err())
@@ -82,7 +78,7 @@ func TestRTTFromPong(t *testing.T) {
 
 func TestDialUnauthorizedWithBody(t *testing.T) {
 	f := newFake(t, joinResp())
-	f.rejectCode, f.rejectBody = 401, "invalid token: token is expired"
+	f.script(func(a *signallertest.Answer) { a.Status, a.Body = 401, "invalid token: token is expired" })
 	_, _, err := f.dial(t, 2*time.Second)
 	var he *HTTPError
 	if !errors.As(err, &he) {
@@ -91,14 +87,14 @@ func TestDialUnauthorizedWithBody(t *testing.T) {
 	if !he.IsAuth() || he.StatusCode != 401 || he.Message != "invalid token: token is expired" {
 		t.Fatalf("got %+v", he)
 	}
-	if f.valQuery.Load() != nil {
+	if len(f.ValidateQueries()) != 0 {
 		t.Fatal("validate called although the refusal had a body")
 	}
 }
 
 func TestDialRefusedEmptyBodyAsksValidate(t *testing.T) {
 	f := newFake(t, joinResp())
-	f.rejectCode, f.validate = 404, "requested room does not exist"
+	f.script(func(a *signallertest.Answer) { a.Status, a.Validate = 404, "requested room does not exist" })
 	_, _, err := f.dial(t, 2*time.Second)
 	var he *HTTPError
 	if !errors.As(err, &he) {
@@ -107,7 +103,7 @@ func TestDialRefusedEmptyBodyAsksValidate(t *testing.T) {
 	if he.IsAuth() || he.StatusCode != 404 || he.Message != "requested room does not exist" {
 		t.Fatalf("got %+v", he)
 	}
-	if vq, rq := f.valQuery.Load(), f.gotQuery.Load(); vq != rq {
+	if vq, rq := f.ValidateQueries(), f.lastConnect(t).RawQuery; len(vq) != 1 || vq[0] != rq {
 		t.Fatalf("validate query %q != rtc query %q", vq, rq)
 	}
 }
@@ -178,7 +174,7 @@ func TestDialUnreachable(t *testing.T) {
 
 func TestPingTimeout(t *testing.T) {
 	f := newFake(t, joinResp())
-	f.mute.Store(true)
+	f.mutePings()
 	c, _, err := f.dial(t, 2*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -192,7 +188,7 @@ func TestPingTimeout(t *testing.T) {
 	var silentSince time.Time
 	stop := time.Now().Add(3 * timeout)
 	for time.Now().Before(stop) {
-		fc.send(t, updateResp("PA_x"))
+		mustSend(t, fc, updateResp("PA_x"))
 		<-c.Messages()
 		silentSince = time.Now()
 		time.Sleep(timeout / 5)
@@ -209,8 +205,8 @@ func TestPingTimeout(t *testing.T) {
 	if !errors.Is(c.Err(), ErrPingTimeout) {
 		t.Fatalf("Err() = %v, want ErrPingTimeout", c.Err())
 	}
-	if f.pings.Load() < 5 {
-		t.Fatalf("only %d pings sent", f.pings.Load())
+	if fc.Pings() < 5 {
+		t.Fatalf("only %d pings sent", fc.Pings())
 	}
 	drainClosed(t, c)
 	assertNoConnGoroutines(t)
@@ -225,7 +221,7 @@ func TestServerClose(t *testing.T) {
 	t.Cleanup(func() { c.Close() })
 	fc := f.conn(t)
 	c.Start(time.Second, 5*time.Second)
-	fc.closeWith(websocket.CloseNormalClosure, "transport failure")
+	fc.CloseWith(websocket.CloseNormalClosure, "transport failure")
 	waitDone(t, c, 2*time.Second)
 	var ce *CloseError
 	if !errors.As(c.Err(), &ce) || ce.Code != 1000 || ce.Text != "transport failure" {
@@ -248,7 +244,7 @@ func TestCloseIdempotentNoLeak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.conn(t)
+	fc := f.conn(t)
 	c.Start(10*time.Millisecond, time.Second)
 	time.Sleep(50 * time.Millisecond)
 	if len(connGoroutines()) != 2 {
@@ -266,13 +262,8 @@ func TestCloseIdempotentNoLeak(t *testing.T) {
 	}
 	drainClosed(t, c)
 	assertNoConnGoroutines(t)
-	select {
-	case code := <-f.closeRx:
-		if code != websocket.CloseNormalClosure {
-			t.Fatalf("close code %d", code)
-		}
-	case <-time.After(2 * time.Second):
-		t.Fatal("server saw no close frame")
+	if code := fc.WaitClosed(2 * time.Second); code != websocket.CloseNormalClosure {
+		t.Fatalf("close code %d, want a normal close frame", code)
 	}
 	c.Start(time.Second, time.Second) // must not resurrect anything
 	assertNoConnGoroutines(t)
@@ -295,17 +286,12 @@ func TestLeaveSendsLeaveThenCloses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.conn(t)
+	fc := f.conn(t)
 	c.Start(time.Second, 5*time.Second)
 	c.Leave(livekit.DisconnectReason_CLIENT_INITIATED)
-	select {
-	case r := <-f.received:
-		l := r.GetLeave()
-		if l == nil || l.Reason != livekit.DisconnectReason_CLIENT_INITIATED || l.Action != livekit.LeaveRequest_DISCONNECT {
-			t.Fatalf("server got %v", r)
-		}
-	case <-time.After(2 * time.Second):
-		t.Fatal("no leave")
+	r := fc.WaitRequest(2*time.Second, anyRequest)
+	if l := r.GetLeave(); l == nil || l.Reason != livekit.DisconnectReason_CLIENT_INITIATED || l.Action != livekit.LeaveRequest_DISCONNECT {
+		t.Fatalf("server got %v", r)
 	}
 	if !errors.Is(c.Err(), ErrClosedByUs) {
 		t.Fatalf("Err() = %v", c.Err())
@@ -315,7 +301,7 @@ func TestLeaveSendsLeaveThenCloses(t *testing.T) {
 
 func TestTextFramesDecode(t *testing.T) {
 	f := newFake(t, joinResp())
-	f.firstText = true
+	f.script(func(a *signallertest.Answer) { a.Text = true })
 	c, first, err := f.dial(t, 2*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -327,7 +313,7 @@ func TestTextFramesDecode(t *testing.T) {
 	fc := f.conn(t)
 	c.Start(time.Second, 5*time.Second)
 	// A field this version does not know must be ignored, not fatal.
-	fc.write(websocket.TextMessage, []byte(`{"refreshToken":"new-jwt","someFutureField":{"x":1}}`))
+	fc.WriteRaw(websocket.TextMessage, []byte(`{"refreshToken":"new-jwt","someFutureField":{"x":1}}`))
 	select {
 	case m := <-c.Messages():
 		if m.GetRefreshToken() != "new-jwt" {
@@ -351,9 +337,9 @@ func TestUnknownOneofAndGarbage(t *testing.T) {
 	// Field 999 is not in SignalResponse: a newer server's message kind.
 	unknown := protowire.AppendTag(nil, 999, protowire.BytesType)
 	unknown = protowire.AppendBytes(unknown, []byte("future"))
-	fc.write(websocket.BinaryMessage, unknown)
-	fc.write(websocket.BinaryMessage, []byte{0xff, 0xff, 0xff}) // undecodable: skipped
-	fc.send(t, updateResp("PA_after"))
+	fc.WriteRaw(websocket.BinaryMessage, unknown)
+	fc.WriteRaw(websocket.BinaryMessage, []byte{0xff, 0xff, 0xff}) // undecodable: skipped
+	mustSend(t, fc, updateResp("PA_after"))
 
 	m := <-c.Messages()
 	if m.GetMessage() != nil || len(m.ProtoReflect().GetUnknown()) == 0 {
@@ -382,7 +368,7 @@ func TestCloseUnblocksSlowConsumer(t *testing.T) {
 	c.Start(time.Second, 5*time.Second)
 	b, _ := proto.Marshal(updateResp("PA_x"))
 	for range messageBuffer + 20 {
-		if err := fc.write(websocket.BinaryMessage, b); err != nil {
+		if err := fc.WriteRaw(websocket.BinaryMessage, b); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -96,7 +96,8 @@ func FuzzBuildURL(f *testing.F) {
 
 // FuzzPlan checks Plan on arbitrary region lists and failed sets (one URL
 // per line): no panic, and what its doc comment promises. Every URL is
-// normalized (hence a valid ws/wss URL), none twice, none that failed; the
+// normalized (hence a valid ws/wss URL), none twice, none that failed, none
+// without TLS for an original with TLS; the
 // plan keeps the order leave regions, fetched regions, original URL, and
 // leaves out nothing else.
 //
@@ -142,6 +143,9 @@ func FuzzPlan(f *testing.F) {
 			seen[p] = true
 			if isFailed[p] {
 				t.Fatalf("plan %q has %q, which failed", plan, p)
+			}
+			if IsDowngrade(original, p) {
+				t.Fatalf("plan %q has %q, which drops the TLS of %q", plan, p, original)
 			}
 			for next < len(candidates) && NormalizeURL(candidates[next]) != p {
 				next++

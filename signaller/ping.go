@@ -7,18 +7,19 @@ import (
 )
 
 // pingLoop sends ping_req every interval and closes the conn with
-// ErrPingTimeout when nothing at all was received for timeout (§2.6: any
+// ErrPingTimeout when nothing at all was received for timeout (docs/protocol.md, "Ping, pong and liveness": any
 // message counts, not only pongs). It reads lastRecv instead of sharing a
 // timer with the reader, so only this goroutine touches its timers.
 func (c *Conn) pingLoop(interval, timeout time.Duration) {
 	defer c.wg.Done()
+	defer c.recoverPanic("pinger")
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	liveness := time.NewTimer(timeout)
 	defer liveness.Stop()
 
 	// Ping at once: the server uses our RTT for its ICE/TCP fallback decision
-	// and its "recent signal" check wants traffic (§2.6, §5.3).
+	// and its "recent signal" check wants traffic (docs/protocol.md, "Ping, pong and liveness").
 	c.sendPing()
 	for {
 		select {

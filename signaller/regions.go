@@ -2,12 +2,12 @@ package signaller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
+	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/livekit/protocol/livekit"
@@ -15,9 +15,8 @@ import (
 )
 
 const (
-	regionsTimeout       = 3 * time.Second
-	defaultRegionsMaxAge = 5 * time.Second
-	maxRegionsBody       = 1 << 20
+	regionsTimeout = 3 * time.Second
+	maxRegionsBody = 1 << 20
 )
 
 // IsCloudHost reports a LiveKit Cloud host, the only kind that serves
@@ -31,57 +30,53 @@ func IsCloudHost(wsURL string) bool {
 	return strings.HasSuffix(h, ".livekit.cloud") || strings.HasSuffix(h, ".livekit.run")
 }
 
-// FetchRegions GETs /settings/regions on the host of wsURL (§4).
+// FetchRegions GETs /settings/regions on the host of wsURL (docs/protocol.md, "Regions").
 func FetchRegions(ctx context.Context, wsURL, token string) (*livekit.RegionSettings, error) {
-	rs, _, err := fetchRegions(ctx, wsURL, token)
-	return rs, err
-}
-
-func fetchRegions(ctx context.Context, wsURL, token string) (*livekit.RegionSettings, time.Duration, error) {
 	u, err := toScheme(wsURL, "http", "https")
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	u.Path, u.RawPath = "/settings/regions", ""
 	ctx, cancel := context.WithTimeout(ctx, regionsTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpClient.Do(req)
 	if err != nil {
-		return nil, 0, fmt.Errorf("signaller: fetching regions from %s: %w", u.Host, err)
+		return nil, fmt.Errorf("signaller: fetching regions from %s: %w", u.Host, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxRegionsBody))
 	if err != nil {
-		return nil, 0, fmt.Errorf("signaller: reading regions from %s: %w", u.Host, err)
+		return nil, fmt.Errorf("signaller: reading regions from %s: %w", u.Host, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, 0, &HTTPError{StatusCode: resp.StatusCode, Message: strings.TrimSpace(string(body))}
+		return nil, &HTTPError{StatusCode: resp.StatusCode, Message: strings.TrimSpace(string(body))}
 	}
 	rs := &livekit.RegionSettings{}
 	// protojson accepts int64 distance as a JSON string or number.
 	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(body, rs); err != nil {
-		return nil, 0, fmt.Errorf("signaller: parsing regions from %s: %w", u.Host, err)
+		return nil, fmt.Errorf("signaller: parsing regions from %s: %w", u.Host, err)
 	}
-	return rs, maxAge(resp.Header.Get("Cache-Control")), nil
+	return rs, nil
 }
 
-// maxAge reads Cache-Control max-age, defaulting to 5 s like JS and Rust.
-func maxAge(cc string) time.Duration {
-	for _, d := range strings.Split(cc, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(d), "=")
-		if !ok || !strings.EqualFold(k, "max-age") {
-			continue
-		}
-		if n, err := strconv.Atoi(strings.Trim(v, `"`)); err == nil && n >= 0 {
-			return time.Duration(n) * time.Second
-		}
+// httpClient carries the token to /settings/regions and /rtc/validate.
+// Go's client forwards the Authorization header on a redirect to the same
+// host even from https to http; such a redirect is refused.
+var httpClient = &http.Client{CheckRedirect: refuseDowngrade}
+
+func refuseDowngrade(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
 	}
-	return defaultRegionsMaxAge
+	if IsDowngrade(via[0].URL.String(), req.URL.String()) {
+		return fmt.Errorf("refusing a redirect from %s to %s: it drops TLS", via[0].URL.Host, RedactURL(req.URL.String()))
+	}
+	return nil
 }
 
 // NormalizeURL is the form Plan dedups and compares by: ws/wss scheme,
@@ -98,10 +93,27 @@ func NormalizeURL(raw string) string {
 	return u.String()
 }
 
-// Plan orders the URLs to try for a full reconnect (§4): regions from the
+// IsDowngrade reports a region URL without TLS (ws, http) offered for a
+// server the user reached with TLS (wss, https): the token must never go
+// there, whoever put it in the region list.
+func IsDowngrade(original, region string) bool {
+	return isSecure(original) && !isSecure(region)
+}
+
+func isSecure(raw string) bool {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return false
+	}
+	s := strings.ToLower(u.Scheme)
+	return s == "wss" || s == "https"
+}
+
+// Plan orders the URLs to try for a full reconnect (docs/protocol.md, "Regions"): regions from the
 // last leave, then the fetched list, then the original URL; deduplicated
 // by normalized URL, skipping URLs that already failed in this episode
-// (keys of failed are normalized too). Returned URLs are normalized.
+// (keys of failed are normalized too) and regions that would drop TLS
+// (IsDowngrade). Returned URLs are normalized.
 func Plan(original string, leaveRegions, fetched []*livekit.RegionInfo, failed map[string]bool) []string {
 	skip := make(map[string]bool, len(failed))
 	for k, v := range failed {
@@ -119,76 +131,17 @@ func Plan(original string, leaveRegions, fetched []*livekit.RegionInfo, failed m
 		seen[n] = true
 		out = append(out, n)
 	}
+	addRegion := func(r *livekit.RegionInfo) {
+		if !IsDowngrade(original, r.GetUrl()) {
+			add(r.GetUrl())
+		}
+	}
 	for _, r := range leaveRegions {
-		add(r.GetUrl())
+		addRegion(r)
 	}
 	for _, r := range fetched {
-		add(r.GetUrl())
+		addRegion(r)
 	}
 	add(original)
 	return out
-}
-
-// RegionCache keeps one region list per host for its max-age. A list the
-// server sent in a LeaveRequest replaces the fetched one (§4).
-type RegionCache struct {
-	mu      sync.Mutex
-	entries map[string]regionEntry
-	now     func() time.Time // for tests
-}
-
-type regionEntry struct {
-	regions []*livekit.RegionInfo
-	expires time.Time
-}
-
-func (c *RegionCache) clock() time.Time {
-	if c.now != nil {
-		return c.now()
-	}
-	return time.Now()
-}
-
-func hostKey(wsURL string) string {
-	u, err := toScheme(wsURL, "ws", "wss")
-	if err != nil {
-		return ""
-	}
-	return strings.ToLower(u.Host)
-}
-
-// SetServerReported stores regions from a LeaveRequest for wsURL's host.
-func (c *RegionCache) SetServerReported(wsURL string, rs *livekit.RegionSettings) {
-	if len(rs.GetRegions()) == 0 {
-		return
-	}
-	c.put(hostKey(wsURL), rs.GetRegions(), defaultRegionsMaxAge)
-}
-
-func (c *RegionCache) put(host string, regions []*livekit.RegionInfo, ttl time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.entries == nil {
-		c.entries = map[string]regionEntry{}
-	}
-	c.entries[host] = regionEntry{regions: regions, expires: c.clock().Add(ttl)}
-}
-
-// Get returns the cached list while fresh, else fetches it. When the fetch
-// fails a stale copy is returned together with the error, so a failed fetch
-// never hides usable regions.
-func (c *RegionCache) Get(ctx context.Context, wsURL, token string) ([]*livekit.RegionInfo, error) {
-	host := hostKey(wsURL)
-	c.mu.Lock()
-	e, ok := c.entries[host]
-	c.mu.Unlock()
-	if ok && c.clock().Before(e.expires) {
-		return e.regions, nil
-	}
-	rs, ttl, err := fetchRegions(ctx, wsURL, token)
-	if err != nil {
-		return e.regions, err
-	}
-	c.put(host, rs.GetRegions(), ttl)
-	return rs.GetRegions(), nil
 }

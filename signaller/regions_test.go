@@ -6,9 +6,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/livekit/protocol/livekit"
 )
@@ -81,21 +81,6 @@ func TestFetchRegionsUnauthorized(t *testing.T) {
 	}
 }
 
-func TestMaxAge(t *testing.T) {
-	for in, want := range map[string]time.Duration{
-		"":                       5 * time.Second,
-		"max-age=30":             30 * time.Second,
-		"public, max-age=2, x=1": 2 * time.Second,
-		"no-cache":               5 * time.Second,
-		"max-age=junk":           5 * time.Second,
-		`private, MAX-AGE="7"`:   7 * time.Second,
-	} {
-		if got := maxAge(in); got != want {
-			t.Errorf("maxAge(%q) = %v, want %v", in, got, want)
-		}
-	}
-}
-
 func ri(region, url string) *livekit.RegionInfo { return &livekit.RegionInfo{Region: region, Url: url} }
 
 func TestPlan(t *testing.T) {
@@ -119,6 +104,16 @@ func TestPlan(t *testing.T) {
 			map[string]bool{"wss://a.example": true, "wss://proj.example": true}, nil},
 		{"original dedups against a region", "wss://us.example", nil, fetched, nil,
 			[]string{"wss://eu1.example", "wss://us.example"}},
+		{"no downgrade from wss", "wss://proj.example",
+			[]*livekit.RegionInfo{ri("l1", "ws://plain-leave.example"), ri("l2", "wss://tls-leave.example")},
+			[]*livekit.RegionInfo{ri("f1", "http://plain-fetched.example"), ri("f2", "HTTP://plain2.example"), ri("f3", "https://tls-fetched.example")},
+			nil, []string{"wss://tls-leave.example", "wss://tls-fetched.example", "wss://proj.example"}},
+		{"no downgrade from https", "https://proj.example", nil,
+			[]*livekit.RegionInfo{ri("f1", "ws://plain.example"), ri("f2", "wss://tls.example")},
+			nil, []string{"wss://tls.example", "wss://proj.example"}},
+		{"plain original may use any region", "ws://proj.example", nil,
+			[]*livekit.RegionInfo{ri("f1", "ws://plain.example"), ri("f2", "wss://tls.example")},
+			nil, []string{"ws://plain.example", "wss://tls.example", "ws://proj.example"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -130,38 +125,38 @@ func TestPlan(t *testing.T) {
 	}
 }
 
-func TestRegionCache(t *testing.T) {
-	var hits atomic.Int32
-	srv := regionsServer(t, `{"regions":[{"region":"eu","url":"wss://eu.example","distance":1}]}`, &hits, "max-age=10")
-	now := time.Unix(1000, 0)
-	c := &RegionCache{now: func() time.Time { return now }}
-	ctx := context.Background()
+// /settings/regions over https redirected to plain http: Go's client would
+// forward the Authorization header (same host); the redirect is refused.
+func TestRegionsRedirectDroppingTLSIsRefused(t *testing.T) {
+	var plainAuth atomic.Value
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		plainAuth.Store(r.Header.Get("Authorization"))
+		_, _ = w.Write([]byte(`{"regions":[]}`))
+	}))
+	t.Cleanup(plain.Close)
+	secure := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Same host (127.0.0.1), other port, no TLS.
+		http.Redirect(w, r, plain.URL+r.URL.Path, http.StatusFound)
+	}))
+	t.Cleanup(secure.Close)
+	trustTestServer(t, secure)
 
-	for range 3 {
-		r, err := c.Get(ctx, srv.URL, "good")
-		if err != nil || len(r) != 1 || r[0].Region != "eu" {
-			t.Fatalf("got %v %v", r, err)
-		}
+	_, err := FetchRegions(context.Background(), secure.URL, "good")
+	if err == nil || !strings.Contains(err.Error(), "drops TLS") {
+		t.Fatalf("FetchRegions = %v, want the redirect refused", err)
 	}
-	if hits.Load() != 1 {
-		t.Fatalf("fetched %d times within max-age", hits.Load())
+	if got, _ := plainAuth.Load().(string); got != "" {
+		t.Fatalf("the token reached the plain-http server: %q", got)
 	}
-	now = now.Add(11 * time.Second)
-	if _, err := c.Get(ctx, srv.URL, "good"); err != nil || hits.Load() != 2 {
-		t.Fatalf("after expiry: hits=%d err=%v", hits.Load(), err)
+	if plainAuth.Load() != nil {
+		t.Fatal("the plain-http server was asked at all")
 	}
+}
 
-	// Server-reported regions replace the list.
-	c.SetServerReported(srv.URL, &livekit.RegionSettings{Regions: []*livekit.RegionInfo{ri("us", "wss://us.example")}})
-	if r, _ := c.Get(ctx, srv.URL, "good"); len(r) != 1 || r[0].Region != "us" || hits.Load() != 2 {
-		t.Fatalf("server-reported list not used: %v hits=%d", r, hits.Load())
-	}
-
-	// Expired and the fetch fails: the stale copy comes back with the error.
-	now = now.Add(time.Minute)
-	r, err := c.Get(ctx, srv.URL, "bad")
-	var he *HTTPError
-	if !errors.As(err, &he) || len(r) != 1 || r[0].Region != "us" {
-		t.Fatalf("got %v %v", r, err)
-	}
+// trustTestServer makes httpClient trust srv's certificate for this test.
+func trustTestServer(t *testing.T, srv *httptest.Server) {
+	t.Helper()
+	old := httpClient.Transport
+	httpClient.Transport = srv.Client().Transport
+	t.Cleanup(func() { httpClient.Transport = old })
 }

@@ -54,7 +54,7 @@ func (c Credentials) Token() (string, error) {
 	g.SetCanPublishData(true)
 	// Must be an explicit false: a nil canSubscribe counts as granted, which
 	// makes the subscriber PC primary and the server then waits for an answer
-	// to its offer and drops us after 60 s (§2.4).
+	// to its offer and drops us after 60 s (docs/protocol.md, "The subscriber offer").
 	g.SetCanSubscribe(false)
 
 	ttl := c.TTL

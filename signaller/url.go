@@ -1,6 +1,7 @@
 package signaller
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -14,7 +15,7 @@ import (
 // SDKName is announced as sdk=. The server maps strings it does not know to
 // ClientInfo_UNKNOWN, and SupportsICETCP() is true for UNKNOWN, so its TCP
 // fallback ladder offers ICE/TCP before TURN/TLS. "go" must not be sent: the
-// server then skips ICE/TCP (spec, correction at the top and §5.4). UNKNOWN
+// server then skips ICE/TCP (docs/protocol.md, "The join URL"). UNKNOWN
 // also turns off SCTP zero-checksum and server-side codec change, which we
 // do not use.
 const SDKName = "gstreamer"
@@ -23,7 +24,7 @@ const SDKName = "gstreamer"
 const Version = "0.1.0"
 
 // ProtocolVersion is what server 1.9.11 speaks; ≥13 gives leave actions and
-// regions (§1.3).
+// regions (docs/protocol.md, "The join URL").
 const ProtocolVersion = 16
 
 // URLParams selects a fresh join or a resume.
@@ -81,7 +82,11 @@ func BuildURL(wsURL string, p URLParams) (string, error) {
 func toScheme(raw, plain, secure string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
-		return nil, fmt.Errorf("signaller::ws-url %q is not a valid URL: %w", raw, err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // *url.Error repeats the URL, credentials included
+		}
+		return nil, fmt.Errorf("signaller::ws-url %q is not a valid URL: %w", RedactURL(raw), err)
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "ws", "http":
@@ -89,10 +94,10 @@ func toScheme(raw, plain, secure string) (*url.URL, error) {
 	case "wss", "https":
 		u.Scheme = secure
 	default:
-		return nil, fmt.Errorf("signaller::ws-url %q must use ws, wss, http or https", raw)
+		return nil, fmt.Errorf("signaller::ws-url %q must use ws, wss, http or https", RedactURL(raw))
 	}
 	if u.Host == "" {
-		return nil, fmt.Errorf("signaller::ws-url %q has no host", raw)
+		return nil, fmt.Errorf("signaller::ws-url %q has no host", RedactURL(raw))
 	}
 	u.User = nil
 	u.RawQuery = ""

@@ -106,7 +106,7 @@ func runCompatProps(t *testing.T, version string) {
 	}
 	warned := false
 	for _, w := range p.Warnings() {
-		if strings.Contains(w, "turn-servers") && strings.Contains(w, "turn://***@127.0.0.1:3479") && strings.Contains(w, "user:password") {
+		if strings.Contains(w, "turn-servers") && strings.Contains(w, "turn://xxxxx@127.0.0.1:3479") && strings.Contains(w, "user:password") {
 			warned = true
 		} else {
 			t.Errorf("unexpected WARNING: %s", w)

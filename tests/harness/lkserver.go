@@ -28,7 +28,7 @@ const (
 	DevSecret = "golivekitsink-dev-secret-0123456789abcdef" // >= 32 chars, newer servers insist
 )
 
-// DefaultVersions are the pinned livekit-server versions (DESIGN.md §4).
+// DefaultVersions are the pinned livekit-server versions (docs/architecture.md, "The test world").
 var DefaultVersions = []string{"v1.9.11", "v1.13.5"}
 
 // Versions returns the server versions to test: $LIVEKIT_VERSIONS (space or

@@ -1,7 +1,7 @@
 package harness
 
 // SigProxy sits between a LiveKit client and a LiveKit server on the
-// signalling WebSocket and injects the faults of DESIGN.md §4: socket resets
+// signalling WebSocket and injects the faults of docs/architecture.md, "The test world": socket resets
 // with media intact, delayed or swallowed pongs, server-style LeaveRequests,
 // rejected upgrades, and a /settings/regions endpoint for region tests.
 //

@@ -100,6 +100,10 @@ func TestLeavePolicyRowsAgainstARealServer(t *testing.T) {
 			}
 			pump(t, tr)
 			first, _ := ev.waitState(0, 15*time.Second, isState(session.StateConnected))
+			// Steady state first: a resume within ~20 ms of the join can find
+			// the server's participant not yet resumable (it answers Leave
+			// RECONNECT, and the session rightly rejoins).
+			time.Sleep(500 * time.Millisecond)
 			from := ev.count()
 			leave := leaveFor(t, r)
 			proxy.InjectLeaveRequest(leave)

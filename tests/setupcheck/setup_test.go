@@ -151,6 +151,7 @@ var (
 	// or Python script. Only words that name an installed program in a system
 	// bin directory are checked, so prose and flags fall away by themselves.
 	programWord = regexp.MustCompile(`[a-z][a-z0-9._+-]*[a-z0-9]`)
+	pyImport    = regexp.MustCompile(`^(import|from) [\w.]+`)
 	goImport    = regexp.MustCompile(`^\s*(import\s+)?(\w+\s+)?"[^"]+"\s*$`)
 )
 
@@ -229,7 +230,8 @@ func uses(t *testing.T) (elements, programs map[string]string) {
 					addProgram(programs, m[1], where)
 				}
 			case ".sh", ".py":
-				if !strings.HasPrefix(strings.TrimSpace(line), "#") {
+				trimmed := strings.TrimSpace(line)
+				if !strings.HasPrefix(trimmed, "#") && !pyImport.MatchString(trimmed) {
 					for _, w := range programWord.FindAllString(line, -1) {
 						addProgram(programs, w, where)
 					}

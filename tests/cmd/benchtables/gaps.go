@@ -70,7 +70,7 @@ func benchGaps() error {
 			"server kill: a fresh subscriber joins once the server answers again; gap = time from the server back to the first packet at that subscriber (SID kept compares with the SID before the kill).",
 			fmt.Sprintf("both publishers send the same pre-encoded %dx%d@30 H264 (~%d kbit/s, keyframe every %s) + Opus files in real time: golivekitsink via gst-launch filesrc ! h264parse ! identity sync=true, the SDK via tests/cmd/sdkpub (server-sdk-go v2.19.0). With a file source golivekitsink's upstream keyframe request cannot be honoured: new subscribers and new tracks wait for the file's next keyframe (up to %s), which a gap counted in packets does not show.",
 				gapMedia.Width, gapMedia.Height, gapMedia.Kbps, keyInterval, keyInterval),
-			"UDP blackhole: server and subscriber side in one namespace, the publisher in another; nftables drops every UDP packet on the publisher's link. server-sdk-go v2.19.0 gathers UDP candidates only, so it is not expected to recover (docs/livekit-signalling.md, correction at the top).",
+			"UDP blackhole: server and subscriber side in one namespace, the publisher in another; nftables drops every UDP packet on the publisher's link. server-sdk-go v2.19.0 gathers UDP candidates only, so it is not expected to recover (docs/protocol.md, ICE timeouts and candidates).",
 		}
 		table("gaps-"+v, "Media gap per fault, livekit-server "+v,
 			[]string{"fault (window)", "publisher", "runs", "video gap (median)", "runs (ms)", "audio gap (median)", "to keyframe (median)", "participant SID kept"},

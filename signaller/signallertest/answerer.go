@@ -1,0 +1,130 @@
+package signallertest
+
+import (
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/livekit/protocol/livekit"
+	"github.com/livekit/protocol/signalling"
+	"github.com/pion/ice/v4"
+	"github.com/pion/webrtc/v4"
+)
+
+const gatherTimeout = 2 * time.Second
+
+// answerer is a participant's publisher peer connection on the server
+// side: it answers offers (ICE restarts too) with every candidate in the
+// SDP, on loopback only, and discards the media it receives.
+type answerer struct {
+	t  testing.TB
+	mu sync.Mutex // serializes offers, candidates and close
+	pc *webrtc.PeerConnection
+	// candidates that came before the first offer
+	pending []webrtc.ICECandidateInit
+	closed  bool
+}
+
+func newAnswerer(t testing.TB) *answerer {
+	a := &answerer{t: t}
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterDefaultCodecs(); err != nil {
+		t.Errorf("signallertest: codecs: %v", err)
+		return a
+	}
+	se := webrtc.SettingEngine{}
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Errorf("signallertest: peer connection: %v", err)
+		return a
+	}
+	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		// pion's callback goroutine reads until the peer connection closes.
+		_, _ = io.Copy(io.Discard, trackReader{tr})
+	})
+	a.pc = pc
+	return a
+}
+
+type trackReader struct{ tr *webrtc.TrackRemote }
+
+func (r trackReader) Read(b []byte) (int, error) {
+	n, _, err := r.tr.Read(b)
+	return n, err
+}
+
+// answer applies an offer and returns the answer, or nil when it failed
+// (the test is failed then).
+func (a *answerer) answer(offer *livekit.SessionDescription) *livekit.SessionDescription {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.pc == nil || a.closed {
+		return nil
+	}
+	sd, id, _ := signalling.FromProtoSessionDescription(offer)
+	if err := a.pc.SetRemoteDescription(sd); err != nil {
+		a.t.Errorf("signallertest: applying the offer: %v", err)
+		return nil
+	}
+	for _, c := range a.pending {
+		_ = a.pc.AddICECandidate(c)
+	}
+	a.pending = nil
+	ans, err := a.pc.CreateAnswer(nil)
+	if err != nil {
+		a.t.Errorf("signallertest: creating the answer: %v", err)
+		return nil
+	}
+	gathered := webrtc.GatheringCompletePromise(a.pc)
+	if err := a.pc.SetLocalDescription(ans); err != nil {
+		a.t.Errorf("signallertest: setting the answer: %v", err)
+		return nil
+	}
+	select {
+	case <-gathered:
+	case <-time.After(gatherTimeout):
+		a.t.Errorf("signallertest: ICE gathering did not complete within %s", gatherTimeout)
+		return nil
+	}
+	return signalling.ToProtoSessionDescription(*a.pc.LocalDescription(), id, nil)
+}
+
+// addCandidate adds a trickled publisher candidate (subscriber ones are
+// not ours: the fake never offers a subscriber peer connection).
+func (a *answerer) addCandidate(t *livekit.TrickleRequest) {
+	if t.GetTarget() != livekit.SignalTarget_PUBLISHER {
+		return
+	}
+	c, err := signalling.FromProtoTrickle(t)
+	if err != nil {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.pc == nil || a.closed {
+		return
+	}
+	if a.pc.RemoteDescription() == nil {
+		a.pending = append(a.pending, c)
+		return
+	}
+	// Candidates of network types the fake does not gather (TCP) are ignored by pion.
+	_ = a.pc.AddICECandidate(c)
+}
+
+func (a *answerer) close() {
+	a.mu.Lock()
+	if a.closed || a.pc == nil {
+		a.closed = true
+		a.mu.Unlock()
+		return
+	}
+	a.closed = true
+	a.mu.Unlock()
+	_ = a.pc.Close()
+}
