@@ -97,9 +97,8 @@ func FuzzBuildURL(f *testing.F) {
 // FuzzPlan checks Plan on arbitrary region lists and failed sets (one URL
 // per line): no panic, and what its doc comment promises. Every URL is
 // normalized (hence a valid ws/wss URL), none twice, none that failed, none
-// without TLS for an original with TLS; the
-// plan keeps the order leave regions, fetched regions, original URL, and
-// leaves out nothing else.
+// without TLS for an original with TLS; the plan keeps the order leave
+// regions, fetched regions, original URL, and leaves out nothing else.
 //
 //	go test -run=^$ -fuzz=^FuzzPlan$ -fuzztime=10s ./signaller/
 func FuzzPlan(f *testing.F) {
