@@ -118,8 +118,8 @@ func checkWarning(t *testing.T, entry, w string) {
 		return
 	}
 	colon := strings.LastIndex(entry[:at], ":")
-	if colon < 0 || strings.Trim(entry[colon+1:at], "*/") == "" {
-		return // no password, or one that cannot be told from the mask "***@" or a scheme's "//"
+	if colon < 0 || strings.Trim(entry[colon+1:at], "x/") == "" {
+		return // no password, or one that cannot be told from the mask "xxxxx@" or a scheme's "//"
 	}
 	pw := entry[colon+1 : at+1] // "secret@" of "turn://user:secret@host"
 	elsewhere := entry[:colon+1] + entry[at+1:]

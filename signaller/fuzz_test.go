@@ -129,7 +129,6 @@ func FuzzPlan(f *testing.F) {
 		for _, r := range append(append(leaveRegions, fetchedRegions...), &livekit.RegionInfo{Url: original}) {
 			candidates = append(candidates, r.GetUrl())
 		}
-		secureOriginal := strings.HasPrefix(NormalizeURL(original), "wss:")
 		seen := map[string]bool{}
 		next := 0 // plan entries must come from candidates in order
 		for _, p := range plan {
@@ -154,11 +153,9 @@ func FuzzPlan(f *testing.F) {
 			}
 		}
 		for _, c := range candidates {
-			n := NormalizeURL(c)
-			// A region without TLS for a server reached with TLS may be
-			// left out (the token must not go there).
-			downgrade := secureOriginal && strings.HasPrefix(n, "ws:")
-			if n != "" && !isFailed[n] && !seen[n] && !downgrade {
+			// A region without TLS for a server reached with TLS is left
+			// out: the token must not go there.
+			if n := NormalizeURL(c); n != "" && !isFailed[n] && !seen[n] && !IsDowngrade(original, c) {
 				t.Fatalf("plan %q leaves out %q", plan, c)
 			}
 		}
