@@ -5,11 +5,12 @@
 package session
 
 import (
-	"github.com/pion/logging"
 	"time"
 
 	"github.com/golivekitsink/golivekitsink/rtp"
 	"github.com/livekit/protocol/livekit"
+	"github.com/pion/logging"
+	"github.com/pion/transport/v5"
 )
 
 // Config is frozen when the session is created.
@@ -57,6 +58,10 @@ type Config struct {
 	// PionLogs receives pion's own log lines (ICE, DTLS, SCTP, …); nil keeps
 	// pion's default, which prints errors to stderr.
 	PionLogs logging.LoggerFactory
+
+	// pionNet replaces the host network under pion (tests: a virtual
+	// network, so that no packet leaves the process).
+	pionNet transport.Net
 }
 
 // Logger is the small logging surface the session needs; the plugin maps it

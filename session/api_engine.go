@@ -71,5 +71,8 @@ func newAPI(cfg Config, relayOnly bool, hook *estimatorHook) (*webrtc.API, error
 	if isLoopbackURL(cfg.URL) {
 		se.SetIncludeLoopbackCandidate(true)
 	}
+	if cfg.pionNet != nil {
+		se.SetNet(cfg.pionNet)
+	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)), nil
 }

@@ -51,7 +51,12 @@ func (s *Session) onReconnectResponse(r *livekit.ReconnectResponse) {
 		// trickle relay candidates only; a failed resume rebuilds relay-only.
 		s.pc.relay = true
 	}
-	if err := s.pc.pc.SetConfiguration(s.rtcConfig()); err != nil {
+	// pion (ice v4.4.8) swaps the server list under a gathering that is
+	// still running without a lock, a data race: then the join's servers,
+	// from the same server, stay in use.
+	if s.pc.pc.ICEGatheringState() == webrtc.ICEGatheringStateGathering {
+		s.log.Debugf("still gathering candidates: keeping the join's ICE servers")
+	} else if err := s.pc.pc.SetConfiguration(s.rtcConfig()); err != nil {
 		s.log.Debugf("applying the new ICE configuration: %v", err)
 	}
 	s.startPings()

@@ -155,16 +155,16 @@ func (s *Session) onDialed(e evDialed) {
 	switch {
 	case e.first.GetJoin() != nil:
 		s.onJoin(e.first.GetJoin())
+	case s.mode != modeResume:
+		// Only a JoinResponse answers a join (a ReconnectResponse would find
+		// no peer connection to resume).
+		s.attemptFailed(fmt.Errorf("unexpected first message %T from the server", e.first.GetMessage()), false)
 	case e.first.GetReconnect() != nil:
 		s.onReconnectResponse(e.first.GetReconnect())
 	default:
-		if s.mode == modeResume {
-			// An old server answers a resume without ReconnectResponse.
-			s.onReconnectResponse(&livekit.ReconnectResponse{})
-			s.onSignal(e.first)
-			return
-		}
-		s.attemptFailed(fmt.Errorf("unexpected first message %T from the server", e.first.GetMessage()), false)
+		// An old server answers a resume without ReconnectResponse.
+		s.onReconnectResponse(&livekit.ReconnectResponse{})
+		s.onSignal(e.first)
 	}
 }
 

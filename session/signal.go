@@ -160,6 +160,12 @@ func (s *Session) enabledCodecs() string {
 }
 
 func (s *Session) onTrackPublished(r *livekit.TrackPublishedResponse) {
+	if r.GetTrack() == nil {
+		// Without its TrackInfo the track would get a transceiver (and one
+		// more for each repetition) while it still counts as unpublished.
+		s.log.Warnf("server sent TrackPublished for %s without track info: ignored", r.GetCid())
+		return
+	}
 	for _, ts := range s.tracks {
 		if ts.t.cid != r.GetCid() || ts.info != nil || ts.failed {
 			continue
