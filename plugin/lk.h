@@ -24,6 +24,9 @@ void lk_notify(GObject *obj, const char *prop);
 GType lk_object_type(GObject *obj);
 void lk_set_sink_flag(GstElement *el);
 
+/* register.c */
+gboolean lk_register_static(void);
+
 /* reftypes.c */
 GType lk_congestion_control_get_type(void);
 GType lk_ice_transport_policy_get_type(void);

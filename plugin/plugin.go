@@ -1,11 +1,15 @@
-// Command plugin builds libgstgolivekit.so, the GStreamer plugin "golivekit"
-// with the element golivekitsink:
+// Package plugin is the golivekitsink GStreamer element: GStreamer glue only;
+// media and LiveKit logic live in package session.
 //
-//	go build -buildmode=c-shared -o build/libgstgolivekit.so ./plugin
-//
-// This package is GStreamer glue only; media and LiveKit logic live in
-// package session.
-package main
+// It is built two ways:
+//   - as the plugin file libgstgolivekit.so (plugin "golivekit"), by the main
+//     package in plugin/cshared:
+//     go build -buildmode=c-shared -o build/libgstgolivekit.so ./plugin/cshared
+//   - into a Go application that uses go-gst, which calls Register after
+//     gst.Init. Such an application must not load libgstgolivekit.so: that
+//     would start a second Go runtime in the process, which Go does not
+//     support (docs/architecture.md, "Go applications").
+package plugin
 
 /*
 #cgo pkg-config: gstreamer-1.0 gstreamer-app-1.0 gstreamer-video-1.0
@@ -14,13 +18,13 @@ package main
 import "C"
 
 import (
+	"errors"
+	"sync"
 	"unsafe"
 
 	"github.com/go-gst/go-glib/glib"
 	"github.com/go-gst/go-gst/gst"
 )
-
-func main() {}
 
 // signallerType is the GType of GstGoLiveKitSignaller, set at plugin init.
 var signallerType glib.Type
@@ -43,4 +47,31 @@ func goLkPluginInit(plugin *C.GstPlugin) (ok C.int) {
 		return 0
 	}
 	return 1
+}
+
+var (
+	registerOnce sync.Once
+	registerErr  error
+)
+
+// Register makes the element golivekitsink available in this process, as
+// the static plugin "golivekit", for a Go application that embeds
+// GStreamer through go-gst. Call it after gst.Init; later calls do
+// nothing. It fails when the element could not be registered, for
+// example because libgstgolivekit.so was loaded first.
+func Register() error {
+	registerOnce.Do(func() {
+		if C.gst_is_initialized() == 0 {
+			registerErr = errors.New("golivekit: Register called before gst.Init")
+			return
+		}
+		if gst.Find("golivekitsink") != nil {
+			registerErr = errors.New("golivekit: golivekitsink is already registered (libgstgolivekit.so loaded from GST_PLUGIN_PATH?)")
+			return
+		}
+		if C.lk_register_static() == 0 {
+			registerErr = errors.New("golivekit: registering the static plugin failed (see GST_DEBUG=golivekitsink:5)")
+		}
+	})
+	return registerErr
 }

@@ -5,6 +5,7 @@
 
 #define PACKAGE "golivekit"
 
+/* Exported by package plugin (plugin/plugin.go). */
 extern int goLkPluginInit (GstPlugin * plugin);
 
 static gboolean
