@@ -200,18 +200,15 @@ func (s *Session) nextURL() string {
 	if s.leaveRegion != nil {
 		leave = s.leaveRegion.Regions
 	}
-	for _, list := range [][]*livekit.RegionInfo{leave, s.fetched} {
-		for _, r := range list {
-			if signaller.IsDowngrade(s.url0, r.GetUrl()) {
-				s.log.Warnf("region %s skipped: %s has no TLS while %s has; the token is not sent there",
-					r.GetRegion(), signaller.RedactURL(r.GetUrl()), s.url0)
-			}
-		}
+	var downgrades []*livekit.RegionInfo
+	s.plan, downgrades = signaller.Plan(s.url0, leave, s.fetched, s.failedURLs)
+	for _, r := range downgrades {
+		s.log.Warnf("region %s skipped: %s has no TLS while %s has; the token is not sent there",
+			r.GetRegion(), signaller.RedactURL(r.GetUrl()), s.url0)
 	}
-	s.plan = signaller.Plan(s.url0, leave, s.fetched, s.failedURLs)
 	if len(s.plan) == 0 {
 		s.failedURLs = map[string]bool{}
-		s.plan = signaller.Plan(s.url0, leave, s.fetched, s.failedURLs)
+		s.plan, _ = signaller.Plan(s.url0, leave, s.fetched, s.failedURLs)
 	}
 	if len(s.plan) == 0 {
 		return s.url0
