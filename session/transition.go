@@ -21,6 +21,10 @@ type happening struct {
 	resume *livekit.ReconnectResponse
 }
 
+// ruleTaken, when set (by tests, before any session runs), sees every rule
+// a transition takes.
+var ruleTaken func(*rule)
+
 // fire runs a trigger through the state machine. Actions may fire triggers
 // of their own (a peer connection that cannot be made); those run after
 // the current transition is complete, never inside it.
@@ -47,10 +51,13 @@ func (s *Session) transition(h happening) {
 		s.log.Infof("server sent leave %s %s (regions: %d): %s, because %s", h.leave.GetAction(), h.leave.GetReason(),
 			len(h.leave.GetRegions().GetRegions()), outcome, why)
 	}
-	next, do, _, ok := plan(from, h.tr, f)
+	next, do, r, ok := plan(from, h.tr, f)
 	if !ok {
 		s.log.Debugf("%s ignored in %s", h.tr, from)
 		return
+	}
+	if ruleTaken != nil {
+		ruleTaken(r)
 	}
 	s.log.Infof("%s → %s (%s)", from, next, h.tr)
 	s.phase, s.mode = next.phase, next.mode
