@@ -38,6 +38,8 @@ func (s *Session) onSignal(m *livekit.SignalResponse) {
 				s.disp.post(func() { s.h.OnTrackError(t, err) })
 			}
 		}
+	case *livekit.SignalResponse_SubscribedQualityUpdate:
+		s.onSubscribedQualityUpdate(msg.SubscribedQualityUpdate)
 	case *livekit.SignalResponse_RoomMoved:
 		if tok := msg.RoomMoved.GetToken(); tok != "" {
 			s.token = tok

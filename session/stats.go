@@ -15,6 +15,8 @@ type TrackStats struct {
 	// From the SFU's latest receiver report for this track (zero before one):
 	RTT          time.Duration
 	FractionLost float64 // 0..1
+	// Layers: each layer of a simulcast track, low to high (nil otherwise).
+	Layers []LayerStats
 }
 
 // trackCounters are updated from the streaming thread (sent) and the RTCP
@@ -30,12 +32,16 @@ type trackCounters struct {
 // Stats returns the track's counters now.
 func (t *Track) Stats() TrackStats {
 	c := &t.stats
-	return TrackStats{
+	st := TrackStats{
 		FramesSent: c.framesSent.Load(), FramesDropped: c.framesDropped.Load(),
 		PacketsSent: c.packetsSent.Load(), BytesSent: c.bytesSent.Load(),
 		NACKs: c.nacks.Load(), PLIs: c.plis.Load(), FIRs: c.firs.Load(),
 		RTT: time.Duration(c.rtt.Load()), FractionLost: float64(c.fractionLost.Load()) / 256,
 	}
+	if t.Simulcast() {
+		st.Layers = t.LayerStats()
+	}
+	return st
 }
 
 // onReceiverReport takes the report block about ssrc, if the RR has one.
