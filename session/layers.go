@@ -154,6 +154,10 @@ func (l *Layer) Sending() bool { return l.enabled.Load() }
 // can flow again.
 func (l *Layer) WriteFrame(frame []byte, pts time.Duration) error {
 	t := l.t
+	if t.muted.Load() {
+		t.stats.framesMuted.Add(1)
+		return nil
+	}
 	if !l.enabled.Load() {
 		l.stats.framesPaused.Add(1)
 		return nil

@@ -201,6 +201,10 @@ func (s *Session) onMute(t *Track, muted bool) {
 		if ts.muted != muted {
 			s.log.Infof("track %s: muted=%v", t.spec.Name, muted)
 		}
+		// Unmuted: subscribers need a keyframe to show the picture again.
+		if ts.muted && !muted && t.flowing.Load() {
+			t.requestKeyframe(true)
+		}
 		ts.muted = muted
 		if ts.info != nil {
 			s.sendMute(ts)

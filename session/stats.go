@@ -10,6 +10,7 @@ import (
 // TrackStats is what one track has sent and what the SFU reported about it.
 type TrackStats struct {
 	FramesSent, FramesDropped uint64 // WriteFrame outcomes (dropped: no transport up)
+	FramesMuted               uint64 // not sent because the track is muted
 	PacketsSent, BytesSent    uint64 // RTP packets handed to the peer connection, headers included
 	NACKs, PLIs, FIRs         uint64 // feedback packets from the SFU
 	// From the SFU's latest receiver report for this track (zero before one):
@@ -23,6 +24,7 @@ type TrackStats struct {
 // reader (feedback), and read by Stats from anywhere.
 type trackCounters struct {
 	framesSent, framesDropped atomic.Uint64
+	framesMuted               atomic.Uint64
 	packetsSent, bytesSent    atomic.Uint64
 	nacks, plis, firs         atomic.Uint64
 	rtt                       atomic.Int64  // nanoseconds
@@ -33,7 +35,7 @@ type trackCounters struct {
 func (t *Track) Stats() TrackStats {
 	c := &t.stats
 	st := TrackStats{
-		FramesSent: c.framesSent.Load(), FramesDropped: c.framesDropped.Load(),
+		FramesSent: c.framesSent.Load(), FramesDropped: c.framesDropped.Load(), FramesMuted: c.framesMuted.Load(),
 		PacketsSent: c.packetsSent.Load(), BytesSent: c.bytesSent.Load(),
 		NACKs: c.nacks.Load(), PLIs: c.plis.Load(), FIRs: c.firs.Load(),
 		RTT: time.Duration(c.rtt.Load()), FractionLost: float64(c.fractionLost.Load()) / 256,

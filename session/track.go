@@ -25,7 +25,9 @@ type Track struct {
 	// dropped (live input cannot wait) and a keyframe is asked for as soon
 	// as it turns true again.
 	flowing atomic.Bool
-	sid     atomic.Value // string
+	// muted drops media while LiveKit shows the track muted.
+	muted atomic.Bool
+	sid   atomic.Value // string
 
 	stats trackCounters
 }
@@ -137,8 +139,15 @@ func (t *Track) WriteFrame(frame []byte, pts time.Duration) error {
 }
 
 // SetMuted tells LiveKit the track is (un)muted, e.g. on EOS of its pad.
-// The state holds across recoveries: a republished track starts with it.
-func (t *Track) SetMuted(m bool) { t.sess.post(evMute{t: t, muted: m}) }
+// While muted, WriteFrame sends nothing; unmuting asks for a keyframe. The
+// state holds across recoveries: a republished track starts with it.
+func (t *Track) SetMuted(m bool) {
+	t.muted.Store(m)
+	t.sess.post(evMute{t: t, muted: m})
+}
+
+// Muted reports whether the track is muted (by SetMuted or by the server).
+func (t *Track) Muted() bool { return t.muted.Load() }
 
 // SetVideoSize tells LiveKit the video track's new size (caps changed
 // mid-stream); later republishing uses it too.
