@@ -321,65 +321,95 @@ func (p *layerPump) sentStopsAt(q session.Quality, quiet, timeout time.Duration)
 	return time.Time{}, false
 }
 
+type simWorld struct {
+	srv  *harness.Server
+	subs []*harness.Subscriber
+	ev   *simEvents
+	s    *session.Session
+	tr   *session.Track
+	pump *layerPump
+	room string
+}
+
+// publishSimulcast starts a server, subscribers and a session publishing
+// the 3-layer track, and waits until every subscriber receives video.
+func publishSimulcast(t *testing.T, version string, subscribers int) *simWorld {
+	t.Helper()
+	w := &simWorld{room: "room-" + strings.ReplaceAll(t.Name(), "/", "-")}
+	w.srv = harness.StartServer(t, harness.ServerOptions{Version: version})
+	for range subscribers {
+		w.subs = append(w.subs, harness.Subscribe(t, w.srv.URL(), w.srv.APIKey(), w.srv.Secret(), w.room, ""))
+	}
+	w.ev = &simEvents{events: newEvents(t)}
+	s, err := session.New(session.Config{URL: w.srv.URL(), APIKey: w.srv.APIKey(), APISecret: w.srv.Secret(),
+		Room: w.room, Identity: "pub", Logger: testLogger{t}}, w.ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.s = s
+	s.Start()
+	t.Cleanup(s.Close)
+	w.tr, err = s.AddTrack(session.TrackSpec{Name: "video_0", Codec: rtp.CodecVP8, Layers: simulcastLayers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.pump = startLayerPump(t, w.tr)
+	w.ev.mu.Lock()
+	w.ev.pump = w.pump
+	w.ev.mu.Unlock()
+	w.ev.waitState(0, 15*time.Second, isState(session.StateConnected))
+	for _, sub := range w.subs {
+		if err := sub.WaitForPackets("video", 60, 15*time.Second); err != nil {
+			t.Fatalf("%s: %v (layers %+v)", sub.Identity, err, w.tr.LayerStats())
+		}
+	}
+	return w
+}
+
+// serverLayers is what ListParticipants says about the publisher's one track.
+func (w *simWorld) serverLayers(t *testing.T) (bool, string) {
+	t.Helper()
+	rs := lksdk.NewRoomServiceClient(w.srv.HTTPURL(), w.srv.APIKey(), w.srv.Secret())
+	res, err := rs.ListParticipants(context.Background(), &livekit.ListParticipantsRequest{Room: w.room})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info *livekit.TrackInfo
+	for _, p := range res.GetParticipants() {
+		if p.GetIdentity() == "pub" && len(p.GetTracks()) == 1 {
+			info = p.GetTracks()[0]
+		}
+	}
+	if info == nil {
+		t.Fatalf("ListParticipants: no publisher with one track: %v", res.GetParticipants())
+	}
+	layers := info.GetLayers()
+	if len(layers) == 0 && len(info.GetCodecs()) > 0 {
+		layers = info.GetCodecs()[0].GetLayers()
+	}
+	var got []string
+	for _, l := range layers {
+		got = append(got, fmt.Sprintf("%s %dx%d", l.GetQuality(), l.GetWidth(), l.GetHeight()))
+	}
+	return info.GetSimulcast(), strings.Join(got, ", ")
+}
+
+const wantServerLayers = "LOW 320x180, MEDIUM 640x360, HIGH 1280x720"
+
 // A 3-layer VP8 simulcast track against a real server and two real
 // subscribers: the server sees the layers, a LOW subscriber gets the q
 // layer and a HIGH one the f layer; with everyone on LOW the f layer
 // pauses, and it comes back with a keyframe when HIGH is asked again.
 func TestSimulcastLayersAndDynacast(t *testing.T) {
 	forEachVersion(t, func(t *testing.T, v string) {
-		room := "room-" + strings.ReplaceAll(t.Name(), "/", "-")
-		srv := harness.StartServer(t, harness.ServerOptions{Version: v})
-		low := harness.Subscribe(t, srv.URL(), srv.APIKey(), srv.Secret(), room, "")
-		high := harness.Subscribe(t, srv.URL(), srv.APIKey(), srv.Secret(), room, "")
-		ev := &simEvents{events: newEvents(t)}
-		s, err := session.New(session.Config{URL: srv.URL(), APIKey: srv.APIKey(), APISecret: srv.Secret(),
-			Room: room, Identity: "pub", Logger: testLogger{t}}, ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.Start()
-		t.Cleanup(s.Close)
-		tr, err := s.AddTrack(session.TrackSpec{Name: "video_0", Codec: rtp.CodecVP8, Layers: simulcastLayers})
-		if err != nil {
-			t.Fatal(err)
-		}
-		pump := startLayerPump(t, tr)
-		ev.mu.Lock()
-		ev.pump = pump
-		ev.mu.Unlock()
-		ev.waitState(0, 15*time.Second, isState(session.StateConnected))
-		for _, sub := range []*harness.Subscriber{low, high} {
-			if err := sub.WaitForPackets("video", 60, 15*time.Second); err != nil {
-				t.Fatalf("%s: %v (layers %+v)", sub.Identity, err, tr.LayerStats())
-			}
-		}
+		w := publishSimulcast(t, v, 2)
+		low, high, ev, tr, pump := w.subs[0], w.subs[1], w.ev, w.tr, w.pump
 
 		// The server's view: one simulcast track with the three layers.
-		rs := lksdk.NewRoomServiceClient(srv.HTTPURL(), srv.APIKey(), srv.Secret())
-		res, err := rs.ListParticipants(context.Background(), &livekit.ListParticipantsRequest{Room: room})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var info *livekit.TrackInfo
-		for _, p := range res.GetParticipants() {
-			if p.GetIdentity() == "pub" && len(p.GetTracks()) == 1 {
-				info = p.GetTracks()[0]
-			}
-		}
-		if info == nil {
-			t.Fatalf("ListParticipants: no publisher with one track: %v", res.GetParticipants())
-		}
-		layers := info.GetLayers()
-		if len(layers) == 0 && len(info.GetCodecs()) > 0 {
-			layers = info.GetCodecs()[0].GetLayers()
-		}
-		var got []string
-		for _, l := range layers {
-			got = append(got, fmt.Sprintf("%s %dx%d", l.GetQuality(), l.GetWidth(), l.GetHeight()))
-		}
-		t.Logf("server: simulcast=%v layers %v", info.GetSimulcast(), got)
-		if !info.GetSimulcast() || strings.Join(got, ", ") != "LOW 320x180, MEDIUM 640x360, HIGH 1280x720" {
-			t.Fatalf("server track: simulcast=%v layers %v, want 3 layers 320x180, 640x360, 1280x720", info.GetSimulcast(), got)
+		simulcast, got := w.serverLayers(t)
+		t.Logf("server: simulcast=%v layers %s", simulcast, got)
+		if !simulcast || got != wantServerLayers {
+			t.Fatalf("server track: simulcast=%v layers %s, want %s", simulcast, got, wantServerLayers)
 		}
 
 		// Each subscriber gets the layer it asks for.
@@ -437,5 +467,63 @@ func TestSimulcastLayersAndDynacast(t *testing.T) {
 			t.Fatalf("f keyframe %s after the HIGH request, want <= 1 s", d)
 		}
 		waitKeySize(t, high, 1280, 720, 10*time.Second)
+	})
+}
+
+// A simulcast track keeps every layer flowing across a resume, and is
+// published again with its three layers after a full reconnect (node
+// failure: the server forgets the participant).
+func TestSimulcastSurvivesResumeAndFullReconnect(t *testing.T) {
+	forEachVersion(t, func(t *testing.T, v string) {
+		w := publishSimulcast(t, v, 1)
+		sub := w.subs[0]
+		setQuality(t, sub, "pub", livekit.VideoQuality_HIGH)
+		waitKeySize(t, sub, 1280, 720, 15*time.Second)
+		first, _ := w.ev.waitState(0, time.Second, isState(session.StateConnected))
+
+		n := w.ev.count()
+		at := time.Now()
+		if err := w.s.Simulate("resume"); err != nil {
+			t.Fatal(err)
+		}
+		w.ev.waitState(n, 5*time.Second, isState(session.StateResuming))
+		back, _ := w.ev.waitState(n, 10*time.Second, isState(session.StateConnected))
+		if back.ParticipantSID != first.ParticipantSID {
+			t.Fatalf("resume changed the participant: %s -> %s", first.ParticipantSID, back.ParticipantSID)
+		}
+		time.Sleep(3 * time.Second)
+		gap := sub.MaxGap("video", at, time.Now())
+		t.Logf("media gap across resume: %s", gap)
+		if gap > time.Second {
+			t.Fatalf("media gap %s across a resume, want <= 1 s", gap)
+		}
+		for _, st := range w.tr.LayerStats() {
+			if !st.Sending {
+				t.Fatalf("layer %s paused after the resume: %+v", st.RID, st)
+			}
+		}
+
+		n = w.ev.count()
+		at = time.Now()
+		if err := w.s.Simulate("node-failure"); err != nil {
+			t.Fatal(err)
+		}
+		back, _ = w.ev.waitState(n, 15*time.Second, isState(session.StateConnected))
+		if back.ParticipantSID == first.ParticipantSID {
+			t.Fatalf("node failure kept participant %s", first.ParticipantSID)
+		}
+		if err := sub.WaitForPackets("video", sub.PacketCount("video")+60, 10*time.Second); err != nil {
+			t.Fatalf("media did not come back after the full reconnect: %v", err)
+		}
+		simulcast, got := w.serverLayers(t)
+		if !simulcast || got != wantServerLayers {
+			t.Fatalf("republished track: simulcast=%v layers %s, want %s", simulcast, got, wantServerLayers)
+		}
+		// The new track is a new subscription: ask for HIGH on it again.
+		setQuality(t, sub, "pub", livekit.VideoQuality_HIGH)
+		waitKeySize(t, sub, 1280, 720, 15*time.Second)
+		setQuality(t, sub, "pub", livekit.VideoQuality_LOW)
+		waitKeySize(t, sub, 320, 180, 15*time.Second)
+		t.Logf("full reconnect: back with 3 layers %s after the node failure", time.Since(at).Round(time.Millisecond))
 	})
 }
