@@ -527,3 +527,34 @@ func TestSimulcastSurvivesResumeAndFullReconnect(t *testing.T) {
 		t.Logf("full reconnect: back with 3 layers %s after the node failure", time.Since(at).Round(time.Millisecond))
 	})
 }
+
+// With no subscriber at all the SFU pauses every layer (10 s after the
+// track is published), so nothing is sent; a subscriber that joins gets
+// the layers back, each with a keyframe, and sees video within a few
+// hundred milliseconds (docs/protocol.md, "Simulcast and dynacast").
+func TestDynacastWithoutSubscribers(t *testing.T) {
+	forEachVersion(t, func(t *testing.T, v string) {
+		w := publishSimulcast(t, v, 0)
+		published := time.Now()
+		paused, next := w.ev.waitLayer(0, session.QualityLow, false, 20*time.Second)
+		t.Logf("every layer paused %s after connecting: %v", paused.at.Sub(published).Round(time.Millisecond), paused.enabled)
+		for _, st := range w.tr.LayerStats() {
+			if st.Sending {
+				t.Fatalf("layer %s still sending with no subscriber", st.RID)
+			}
+		}
+		joined := time.Now()
+		sub := harness.Subscribe(t, w.srv.URL(), w.srv.APIKey(), w.srv.Secret(), w.room, "")
+		resumed, _ := w.ev.waitLayer(next, session.QualityLow, true, 10*time.Second)
+		if err := sub.WaitForPackets("video", 30, 10*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		key := w.pump.firstKeySince(session.QualityLow, resumed.at.Add(-time.Millisecond))
+		first := sub.FirstPacketAt("video")
+		t.Logf("subscriber joined: layers back %s after the join began, first q keyframe sent %s after, first packet at the subscriber %s after",
+			resumed.at.Sub(joined).Round(time.Millisecond), key.Sub(joined).Round(time.Millisecond), first.Sub(joined).Round(time.Millisecond))
+		if key.IsZero() || key.Sub(resumed.at) > time.Second {
+			t.Fatalf("no q keyframe within 1 s of the layers coming back (keyframe at %v)", key)
+		}
+	})
+}
