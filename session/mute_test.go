@@ -18,9 +18,10 @@ type keyWatcher struct {
 func (w *keyWatcher) OnKeyframeRequest(*Track) { w.update(func() { w.keyframes++ }) }
 
 // A muted track sends no media and says so to the server, also when it is
-// published again after a full reconnect; unmuting asks for a keyframe.
+// published again after a full reconnect and when it was muted while the
+// socket was down (resume); unmuting asks for a keyframe.
 // A mute by the server stops the media too.
-func TestMuteStopsMediaAndSurvivesAFullReconnect(t *testing.T) {
+func TestMuteStopsMediaAndSurvivesRecoveries(t *testing.T) {
 	t.Parallel()
 	srv := newFake(t, signallertest.Options{})
 	w := &keyWatcher{watcher: newWatcher()}
@@ -91,8 +92,19 @@ func TestMuteStopsMediaAndSurvivesAFullReconnect(t *testing.T) {
 	w.waitFor(t, "keyframe request on unmute", func() bool { return w.keyframes > keys })
 	waitPackets(t, rejoined, 30, "")
 
+	// Muted while the socket is down: the resumed session tells the server.
+	rejoined.Drop()
+	tr.SetMuted(true)
+	resumed := srv.WaitConnects(3, waitLong)[2]
+	if !resumed.Reconnect {
+		t.Fatal("a dropped socket did not resume")
+	}
+	resumed.Conn.WaitRequest(waitLong, func(r *livekit.SignalRequest) bool { return r.GetMute() != nil && r.GetMute().GetMuted() })
+	tr.SetMuted(false)
+	resumed.Conn.WaitRequest(waitLong, func(r *livekit.SignalRequest) bool { return r.GetMute() != nil && !r.GetMute().GetMuted() })
+
 	// The server mutes the track (RoomService MutePublishedTrack).
-	if err := rejoined.Send(&livekit.SignalResponse{Message: &livekit.SignalResponse_Mute{Mute: &livekit.MuteTrackRequest{Sid: tr.SID(), Muted: true}}}); err != nil {
+	if err := resumed.Conn.Send(&livekit.SignalResponse{Message: &livekit.SignalResponse_Mute{Mute: &livekit.MuteTrackRequest{Sid: tr.SID(), Muted: true}}}); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(waitLong)
