@@ -17,12 +17,10 @@ type keyWatcher struct {
 
 func (w *keyWatcher) OnKeyframeRequest(*Track) { w.update(func() { w.keyframes++ }) }
 
-// A muted track sends no media and says so to the server, also when it is
-// published again after a full reconnect and when it was muted while the
-// socket was down (resume); unmuting asks for a keyframe.
-// A mute by the server stops the media too.
-func TestMuteStopsMediaAndSurvivesRecoveries(t *testing.T) {
-	t.Parallel()
+// mutedWorld connects a session publishing a VP8 track written at 30 fps
+// until the test ends, and waits until its media arrives.
+func mutedWorld(t *testing.T) (*signallertest.Server, *keyWatcher, *Track, StateChange, *signallertest.Conn) {
+	t.Helper()
 	srv := newFake(t, signallertest.Options{})
 	w := &keyWatcher{watcher: newWatcher()}
 	s, err := New(Config{URL: srv.URL(), APIKey: "key", APISecret: "secret-of-the-test", Room: "room", Identity: "pub",
@@ -54,21 +52,54 @@ func TestMuteStopsMediaAndSurvivesRecoveries(t *testing.T) {
 	}()
 	first, _ := w.waitState(t, 0, StateConnected)
 	conn := srv.WaitConnects(1, waitLong)[0].Conn
-	waitPackets(t, conn, 30, "")
+	waitPackets(t, conn, 10, "")
+	return srv, w, tr, first, conn
+}
 
+// A muted track sends no media and says so to the server; unmuting asks
+// for a keyframe; a mute by the server stops the media too.
+func TestMuteStopsMedia(t *testing.T) {
+	t.Parallel()
+	_, w, tr, _, conn := mutedWorld(t)
 	tr.SetMuted(true)
 	req := conn.WaitRequest(waitLong, func(r *livekit.SignalRequest) bool { return r.GetMute() != nil }).GetMute()
 	if !req.GetMuted() || req.GetSid() != tr.SID() {
 		t.Fatalf("mute request %v for track %s", req, tr.SID())
 	}
-	time.Sleep(100 * time.Millisecond) // packets in flight
+	time.Sleep(50 * time.Millisecond) // packets in flight
 	n := conn.MediaPackets("")
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(200 * time.Millisecond)
 	if got := conn.MediaPackets(""); got != n || tr.Stats().FramesMuted == 0 {
 		t.Fatalf("muted track: %d → %d packets received, %d frames muted", n, got, tr.Stats().FramesMuted)
 	}
 
-	// Full reconnect while muted: the track is published muted.
+	w.mu.Lock()
+	keys := w.keyframes
+	w.mu.Unlock()
+	tr.SetMuted(false)
+	conn.WaitRequest(waitLong, func(r *livekit.SignalRequest) bool { return r.GetMute() != nil && !r.GetMute().GetMuted() })
+	w.waitFor(t, "keyframe request on unmute", func() bool { return w.keyframes > keys })
+	waitPackets(t, conn, n+10, "")
+
+	// The server mutes the track (RoomService MutePublishedTrack).
+	if err := conn.Send(&livekit.SignalResponse{Message: &livekit.SignalResponse_Mute{Mute: &livekit.MuteTrackRequest{Sid: tr.SID(), Muted: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(waitLong)
+	for !tr.Muted() {
+		if time.Now().After(deadline) {
+			t.Fatal("a mute from the server did not mute the track")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A mute holds across a full reconnect (the track is published muted) and
+// a mute made while the socket is down reaches the server after the resume.
+func TestMuteSurvivesRecoveries(t *testing.T) {
+	t.Parallel()
+	srv, w, tr, first, conn := mutedWorld(t)
+	tr.SetMuted(true)
 	from := w.count()
 	if err := conn.SendLeave(&livekit.LeaveRequest{Action: livekit.LeaveRequest_RECONNECT}); err != nil {
 		t.Fatal(err)
@@ -83,16 +114,8 @@ func TestMuteStopsMediaAndSurvivesRecoveries(t *testing.T) {
 		t.Fatal("a muted track was published again unmuted")
 	}
 
-	w.mu.Lock()
-	keys := w.keyframes
-	w.mu.Unlock()
-	time.Sleep(keyframeMinSpacing)
 	tr.SetMuted(false)
 	rejoined.WaitRequest(waitLong, func(r *livekit.SignalRequest) bool { return r.GetMute() != nil && !r.GetMute().GetMuted() })
-	w.waitFor(t, "keyframe request on unmute", func() bool { return w.keyframes > keys })
-	waitPackets(t, rejoined, 30, "")
-
-	// Muted while the socket is down: the resumed session tells the server.
 	rejoined.Drop()
 	tr.SetMuted(true)
 	resumed := srv.WaitConnects(3, waitLong)[2]
@@ -100,18 +123,4 @@ func TestMuteStopsMediaAndSurvivesRecoveries(t *testing.T) {
 		t.Fatal("a dropped socket did not resume")
 	}
 	resumed.Conn.WaitRequest(waitLong, func(r *livekit.SignalRequest) bool { return r.GetMute() != nil && r.GetMute().GetMuted() })
-	tr.SetMuted(false)
-	resumed.Conn.WaitRequest(waitLong, func(r *livekit.SignalRequest) bool { return r.GetMute() != nil && !r.GetMute().GetMuted() })
-
-	// The server mutes the track (RoomService MutePublishedTrack).
-	if err := resumed.Conn.Send(&livekit.SignalResponse{Message: &livekit.SignalResponse_Mute{Mute: &livekit.MuteTrackRequest{Sid: tr.SID(), Muted: true}}}); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(waitLong)
-	for !tr.Muted() {
-		if time.Now().After(deadline) {
-			t.Fatal("a mute from the server did not mute the track")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }

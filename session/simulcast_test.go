@@ -119,7 +119,7 @@ func TestSimulcastTrackAnnouncesAndSendsEveryLayer(t *testing.T) {
 	}
 	// The answering peer connection demultiplexes the layers by their RID
 	// header extension, as livekit-server does.
-	waitPackets(t, conn, 30, "q", "h", "f")
+	waitPackets(t, conn, 10, "q", "h", "f")
 
 	// A PLI for one layer asks for a keyframe of that layer only.
 	w.mu.Lock()
@@ -178,13 +178,13 @@ func layerText(m map[Quality]bool) string {
 	return "[" + strings.Join(out, " ") + "]"
 }
 
-// stopped waits until the layer's sent counter holds still for 300 ms.
+// sentHoldsStill waits until the layer's sent counter holds still for 200 ms.
 func sentHoldsStill(t *testing.T, l *Layer) {
 	t.Helper()
 	deadline := time.Now().Add(waitLong)
 	for {
 		before := l.Stats().FramesSent
-		time.Sleep(300 * time.Millisecond)
+		time.Sleep(200 * time.Millisecond)
 		if l.Stats().FramesSent == before {
 			return
 		}
@@ -200,7 +200,7 @@ func TestDynacastPausesUnwantedLayersAndResumesWithAKeyframe(t *testing.T) {
 	_, w, tr := simulcastSession(t, srv)
 	w.waitState(t, 0, StateConnected)
 	conn := srv.WaitConnects(1, waitLong)[0].Conn
-	waitPackets(t, conn, 30, "q", "h", "f")
+	waitPackets(t, conn, 10, "q", "h", "f")
 
 	lowOnly := map[Quality]bool{QualityLow: true, QualityMedium: false, QualityHigh: false}
 	if err := conn.Send(qualityUpdate(tr.SID(), lowOnly)); err != nil {
@@ -213,7 +213,7 @@ func TestDynacastPausesUnwantedLayersAndResumesWithAKeyframe(t *testing.T) {
 		t.Fatalf("paused high layer: %+v", st)
 	}
 	fPackets, qPackets := conn.MediaPackets("f"), conn.MediaPackets("q")
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(200 * time.Millisecond)
 	if conn.MediaPackets("f") != fPackets || conn.MediaPackets("q") <= qPackets {
 		t.Fatalf("after pausing f: f %d → %d packets, q %d → %d", fPackets, conn.MediaPackets("f"), qPackets, conn.MediaPackets("q"))
 	}
@@ -229,7 +229,7 @@ func TestDynacastPausesUnwantedLayersAndResumesWithAKeyframe(t *testing.T) {
 	w.waitFor(t, "keyframe requests for the resumed layers", func() bool {
 		return len(w.keyframes) == 2 && !slices.Contains(w.keyframes, QualityLow)
 	})
-	waitPackets(t, conn, fPackets+30, "f")
+	waitPackets(t, conn, fPackets+10, "f")
 
 	// An update for another track changes nothing here.
 	n := len(w.layers)
@@ -251,7 +251,7 @@ func TestSimulcastSurvivesResumeAndFullReconnect(t *testing.T) {
 	_, w, tr := simulcastSession(t, srv)
 	first, _ := w.waitState(t, 0, StateConnected)
 	conn := srv.WaitConnects(1, waitLong)[0].Conn
-	waitPackets(t, conn, 30, "q", "h", "f")
+	waitPackets(t, conn, 10, "q", "h", "f")
 	lowOnly := map[Quality]bool{QualityLow: true, QualityMedium: false, QualityHigh: false}
 	if err := conn.Send(qualityUpdate(tr.SID(), lowOnly)); err != nil {
 		t.Fatal(err)
@@ -270,7 +270,7 @@ func TestSimulcastSurvivesResumeAndFullReconnect(t *testing.T) {
 	if tr.Layer(QualityHigh).Sending() {
 		t.Fatal("a resume re-enabled a layer the SFU still has paused")
 	}
-	waitPackets(t, conn, conn.MediaPackets("q")+30, "q")
+	waitPackets(t, conn, conn.MediaPackets("q")+10, "q")
 
 	from = w.count()
 	if err := resumed.Conn.SendLeave(&livekit.LeaveRequest{Action: livekit.LeaveRequest_RECONNECT}); err != nil {
@@ -286,7 +286,7 @@ func TestSimulcastSurvivesResumeAndFullReconnect(t *testing.T) {
 	if len(req.GetLayers()) != 3 {
 		t.Fatalf("republished with %d layers, want 3", len(req.GetLayers()))
 	}
-	waitPackets(t, rejoined.Conn, 30, "q", "h", "f")
+	waitPackets(t, rejoined.Conn, 10, "q", "h", "f")
 }
 
 func TestLayerSpecsAreChecked(t *testing.T) {
