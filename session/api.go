@@ -165,7 +165,8 @@ type TrackSpec struct {
 	Channels int
 	// Layers makes a video track simulcast: 2 or 3 layers of distinct
 	// qualities (RIDs q, h, f), each written through Track.Layer(q).
-	// Width and Height then come from the highest layer.
+	// Width and Height then come from the highest layer. One layer is a
+	// track without simulcast with that size and bitrate.
 	Layers []LayerSpec
 }
 

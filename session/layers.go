@@ -106,7 +106,13 @@ func normalizeLayers(spec TrackSpec) ([]LayerSpec, error) {
 		return []LayerSpec{{Quality: QualityHigh, Width: spec.Width, Height: spec.Height}}, nil
 	}
 	if !spec.Codec.IsVideo() {
-		return nil, fmt.Errorf("track %s: simulcast layers on an audio track", spec.Name)
+		return nil, fmt.Errorf("track %s: video layers on an audio track", spec.Name)
+	}
+	if len(spec.Layers) == 1 {
+		// One layer is no simulcast: the track itself, which LiveKit calls HIGH.
+		l := spec.Layers[0]
+		l.Quality = QualityHigh
+		return []LayerSpec{l}, nil
 	}
 	if len(spec.Layers) > 3 {
 		return nil, fmt.Errorf("track %s: %d simulcast layers, at most 3", spec.Name, len(spec.Layers))

@@ -319,4 +319,8 @@ func TestLayerSpecsAreChecked(t *testing.T) {
 	if err != nil || single.Simulcast() || single.Layer(QualityHigh).RID() != "" {
 		t.Fatalf("a track without layers: simulcast=%v err=%v", single.Simulcast(), err)
 	}
+	one, err := newTrack(s, TrackSpec{Name: "v", Codec: rtp.CodecH264, Layers: testLayers[1:2]})
+	if err != nil || one.Simulcast() || one.Layer(QualityHigh) == nil || one.Spec().Width != 320 {
+		t.Fatalf("a track with one layer: simulcast=%v size %dx%d err=%v", one.Simulcast(), one.Spec().Width, one.Spec().Height, err)
+	}
 }

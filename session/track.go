@@ -45,7 +45,7 @@ func newTrack(s *Session, spec TrackSpec) (*Track, error) {
 		}
 		t.layers = append(t.layers, l)
 	}
-	if t.Simulcast() {
+	if len(spec.Layers) > 0 {
 		top := specs[len(specs)-1]
 		t.spec.Width, t.spec.Height = top.Width, top.Height
 	}
