@@ -200,20 +200,21 @@ def write_prop(obj, ps, text, via_child=None):
 
 
 SPECIAL_VALUES = {
-    "ws-url": "wss://round.trip.invalid:7443/lk",
+    "ws-url": "wss://user:pw@round.trip.invalid:7443/lk",
     "stun-server": "stun://stun.round.trip.invalid:3478",
     "web-server-host-addr": "http://127.0.0.2:8081",
     "video-caps": "video/x-h264, profile=(string)high",
     "audio-caps": "audio/x-opus, channel-mapping-family=(int)0",
-    "turn-servers": '< "turn://user:pass@turn.round.trip.invalid:3478" >',
-    "meta": "rt-meta, round=(int)1",
+    "turn-servers": '< "turn://user:pw@turn.round.trip.invalid:3478" >',
+    "meta": "round.trip, meta=(int)1",
 }
 
 
-def other_value(obj, ps):
-    """The string form of a valid value of ps other than its current one."""
+def other_value(obj, ps, tag):
+    """The string form of a valid value of ps other than its current one;
+    strings carry tag, so that each mode writes its own."""
     if ps.name in SPECIAL_VALUES:
-        return SPECIAL_VALUES[ps.name]
+        return SPECIAL_VALUES[ps.name].replace("round.trip", tag + ".round.trip")
     t = ps.value_type
     if t == GObject.TYPE_BOOLEAN:
         return "false" if obj.get_property(ps.name) else "true"
@@ -222,14 +223,14 @@ def other_value(obj, ps):
         cur = obj.get_property(ps.name)
         return str(max(ps.minimum, cur + 7 if cur + 7 <= ps.maximum else cur - 7))
     if t == GObject.TYPE_STRING:
-        return "rt-" + ps.name
+        return "%s-%s" % (tag, ps.name)
     if t.is_a(GObject.TYPE_ENUM):
         cur = int(obj.get_property(ps.name))
         return str(next(v for v in sorted(ps.enum_class.__enum_values__) if v != cur))
     if t.is_a(GObject.TYPE_FLAGS):
         return "1" if int(obj.get_property(ps.name)) != 1 else "2"
     if t == Gst.ValueArray.__gtype__:
-        return '< "rt-a", "rt-b" >'
+        return '< "%s-a", "%s-b" >' % (tag, tag)
     if t.is_a(GObject.TYPE_OBJECT):
         return ""
     raise RuntimeError("no value for %s of type %s" % (ps.name, t.name))
@@ -282,7 +283,7 @@ def prop_lines(mode):
                     verdict = "refused"
                 say("PROP %s %s %s got=%s" % (full, flag_names(ps), verdict, before))
                 continue
-            value = write_prop(obj, ps, other_value(obj, ps), child)
+            value = write_prop(obj, ps, other_value(obj, ps, mode), child)
             got = read_prop(obj, ps, child)
             verdict = "changed" if got != before else "unchanged"
             say("PROP %s %s %s set=%s got=%s" % (full, flag_names(ps), verdict, value, got))
