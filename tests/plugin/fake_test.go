@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/golivekitsink/golivekitsink/signaller/signallertest"
-	"github.com/livekit/protocol/livekit"
 )
 
 // What the fake saw of the element's tracks.
@@ -97,12 +96,4 @@ func liveConn(srv *signallertest.Server) *signallertest.Conn {
 		}
 	}
 	return nil
-}
-
-// isVideoUpdate matches the UpdateLocalVideoTrack of a track to a size.
-func isVideoUpdate(cid string, w, h uint32) func(*livekit.SignalRequest) bool {
-	return func(r *livekit.SignalRequest) bool {
-		u := r.GetUpdateVideoTrack()
-		return u != nil && u.GetTrackSid() != "" && u.GetWidth() == w && u.GetHeight() == h
-	}
 }
