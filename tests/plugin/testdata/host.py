@@ -314,6 +314,10 @@ def command(line):
         say("FDS %d" % count_fds())
     elif cmd == "props":
         prop_lines(rest or "set")
+    elif cmd == "new-signaller":
+        sig = GObject.new(sink.get_property("signaller").__gtype__)
+        sink.set_property("signaller", sig)
+        say("NEW-SIGNALLER %s" % (sink.get_property("signaller") == sig))
     elif cmd == "quit":
         loop.quit()
     else:
