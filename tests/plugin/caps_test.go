@@ -92,3 +92,32 @@ func TestUnbuildableCaps(t *testing.T) {
 	}
 	waitOffered(t, srv, 5*time.Second, "video_0", "audio_0")
 }
+
+// Caps outside a pad's template (audio linked to a video pad without the
+// link's caps check) are refused: that branch stops with not-negotiated,
+// nothing is published for the pad, and the other pads go on
+// (docs/properties.md, "Errors on the bus").
+func TestCapsOutsideTemplate(t *testing.T) {
+	srv := fakeServer(t)
+	h := startHost(t, elementLaunch(srv, ""))
+	h.do("branch enc-v video "+h264Branch, "BRANCH enc-v video_0", 10*time.Second)
+	h.do("branch enc-a audio "+opusBranch, "BRANCH enc-a audio_0", 10*time.Second)
+	h.setState("PLAYING")
+	h.waitConnected(0, 20*time.Second, "video_0", "audio_0")
+	n := h.count()
+	h.do("branch wrong video:unchecked "+rawAudioBranch, "BRANCH wrong video_1", 10*time.Second)
+	errLine, ok := h.waitLine("ERROR ", n, 10*time.Second)
+	if !ok || !strings.Contains(errLine, "not-negotiated") {
+		t.Fatalf("ERROR %q, want the audio branch stopped with not-negotiated", errLine)
+	}
+	for _, e := range h.linesWith("ERROR ", n) {
+		if strings.Contains(e, "/golivekitsink:lk") {
+			t.Errorf("the element posted an ERROR for caps outside its template: %s", e)
+		}
+	}
+	assertSending(t, h, "video_0", "audio_0")
+	if _, ok := h.stats()["video_1"]; ok {
+		t.Errorf("video_1 has a track")
+	}
+	waitOffered(t, srv, 5*time.Second, "video_0", "audio_0")
+}

@@ -73,7 +73,10 @@ def set_state(target):
 
 def add_branch(bid, kind, desc):
     """A source bin (desc, its last element's src pad ghosted) linked to a
-    new request pad of the element, brought to the pipeline's state."""
+    new request pad of the element, brought to the pipeline's state. A kind
+    of video:unchecked (audio:unchecked) links without checking the caps,
+    so that caps outside the pad template reach the pad."""
+    kind, _, unchecked = kind.partition(":")
     b = Gst.parse_bin_from_description(desc, True)
     b.set_name("branch-" + bid)
     pipeline.add(b)
@@ -81,7 +84,8 @@ def add_branch(bid, kind, desc):
     if pad is None:
         pipeline.remove(b)
         raise RuntimeError("no %s pad" % kind)
-    res = b.get_static_pad("src").link(pad)
+    check = Gst.PadLinkCheck.NOTHING if unchecked else Gst.PadLinkCheck.DEFAULT
+    res = b.get_static_pad("src").link_full(pad, check)
     if res != Gst.PadLinkReturn.OK:
         raise RuntimeError("link: %s" % res.value_nick)
     branches[bid] = (b, pad)
