@@ -306,8 +306,6 @@ def command(line):
         add_branch(bid, kind, desc)
     elif cmd == "release":
         release_branch(rest)
-    elif cmd == "pads":
-        say("PADS " + (",".join(sorted(p.get_name() for p in sink.sinkpads)) or "-"))
     elif cmd == "caps":  # caps CAPSFILTER CAPS
         name, caps = rest.split(None, 1)
         pipeline.get_by_name(name).set_property("caps", Gst.Caps.from_string(caps))
