@@ -46,7 +46,9 @@ func readRTCP(sender *webrtc.RTPSender, l *Layer) {
 					// The SFU knows this SSRC now: MID/RID extensions can go.
 					l.acked.Store(true)
 				}
-				if l == t.layers[len(t.layers)-1] {
+				// The track's RTT and loss come from its lowest layer, the
+				// one dynacast keeps while anyone watches.
+				if l == t.layers[0] {
 					t.stats.onReceiverReport(p, ssrc, time.Now())
 				}
 			}

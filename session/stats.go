@@ -13,7 +13,8 @@ type TrackStats struct {
 	FramesMuted               uint64 // not sent because the track is muted
 	PacketsSent, BytesSent    uint64 // RTP packets handed to the peer connection, headers included
 	NACKs, PLIs, FIRs         uint64 // feedback packets from the SFU
-	// From the SFU's latest receiver report for this track (zero before one):
+	// From the SFU's latest receiver report for this track, its lowest
+	// layer for simulcast (zero before one):
 	RTT          time.Duration
 	FractionLost float64 // 0..1
 	// Layers: each layer of a simulcast track, low to high (nil otherwise).
