@@ -1,0 +1,224 @@
+package plugin
+
+/*
+#include "lk.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"strings"
+	"unsafe"
+)
+
+// valueSpec is a property's value type: it makes the GParamSpec and names
+// the type and its default in docs/properties.md. Enum, flags and boxed
+// GTypes are made in C (reftypes.c, gobject.c); a spec refers to them.
+type valueSpec interface {
+	paramSpec(name, nick, blurb *C.char, flags C.GParamFlags) *C.GParamSpec
+	// typeDoc is the type's name and, when narrower than the type's, its range.
+	typeDoc() (name, valueRange string)
+	defaultDoc() string
+}
+
+type boolType struct{ def bool }
+
+func (t boolType) paramSpec(n, k, b *C.char, flags C.GParamFlags) *C.GParamSpec {
+	d := C.gboolean(0)
+	if t.def {
+		d = 1
+	}
+	return C.lk_param_spec_bool(n, k, b, d, flags)
+}
+func (boolType) typeDoc() (string, string) { return "gboolean", "" }
+func (t boolType) defaultDoc() string      { return strings.ToUpper(fmt.Sprint(t.def)) }
+
+type stringType struct{ def *string }
+
+func (t stringType) paramSpec(n, k, b *C.char, flags C.GParamFlags) *C.GParamSpec {
+	var d *C.char
+	if t.def != nil {
+		d = C.CString(*t.def)
+		defer freeC(d)
+	}
+	return C.lk_param_spec_string(n, k, b, d, flags)
+}
+func (stringType) typeDoc() (string, string) { return "gchararray", "" }
+func (t stringType) defaultDoc() string {
+	switch {
+	case t.def == nil:
+		return "NULL"
+	case *t.def == "":
+		return "`\"\"`"
+	}
+	return "`" + *t.def + "`"
+}
+
+type uintType struct{ min, max, def uint }
+
+func (t uintType) paramSpec(n, k, b *C.char, flags C.GParamFlags) *C.GParamSpec {
+	return C.lk_param_spec_uint(n, k, b, C.guint(t.min), C.guint(t.max), C.guint(t.def), flags)
+}
+func (t uintType) typeDoc() (string, string) {
+	if t.min == 0 && t.max == maxUint32 {
+		return "guint", ""
+	}
+	return "guint", fmt.Sprintf("%d..%s", t.min, limitDoc(int64(t.max)))
+}
+func (t uintType) defaultDoc() string { return fmt.Sprint(t.def) }
+
+type intType struct{ min, max, def int }
+
+func (t intType) paramSpec(n, k, b *C.char, flags C.GParamFlags) *C.GParamSpec {
+	return C.lk_param_spec_int(n, k, b, C.gint(t.min), C.gint(t.max), C.gint(t.def), flags)
+}
+func (t intType) typeDoc() (string, string) {
+	if t.min == -maxInt32-1 && t.max == maxInt32 {
+		return "gint", ""
+	}
+	return "gint", fmt.Sprintf("%d..%s", t.min, limitDoc(int64(t.max)))
+}
+func (t intType) defaultDoc() string { return fmt.Sprint(t.def) }
+
+func limitDoc(max int64) string {
+	switch max {
+	case maxUint32:
+		return "G_MAXUINT"
+	case maxInt32:
+		return "G_MAXINT"
+	}
+	return fmt.Sprint(max)
+}
+
+type enumType struct {
+	gtype func() C.GType
+	def   int
+}
+
+func (t enumType) paramSpec(n, k, b *C.char, flags C.GParamFlags) *C.GParamSpec {
+	return C.lk_param_spec_enum(n, k, b, t.gtype(), C.gint(t.def), flags)
+}
+func (t enumType) typeDoc() (string, string) {
+	return "enum " + nicksDoc(typeValues(t.gtype(), false)), ""
+}
+func (t enumType) defaultDoc() string {
+	for _, v := range typeValues(t.gtype(), false) {
+		if v.value == t.def {
+			return "`" + v.nick + "`"
+		}
+	}
+	return fmt.Sprint(t.def)
+}
+
+type nickValue struct {
+	nick  string
+	value int
+}
+
+// typeValues lists the values of an enum or flags type.
+func typeValues(gtype C.GType, isFlags bool) []nickValue {
+	class := C.g_type_class_ref(gtype)
+	defer C.g_type_class_unref(class)
+	var out []nickValue
+	if isFlags {
+		c := (*C.GFlagsClass)(class)
+		for _, v := range unsafe.Slice(c.values, c.n_values) {
+			out = append(out, nickValue{C.GoString(v.value_nick), int(v.value)})
+		}
+		return out
+	}
+	c := (*C.GEnumClass)(class)
+	for _, v := range unsafe.Slice(c.values, c.n_values) {
+		out = append(out, nickValue{C.GoString(v.value_nick), int(v.value)})
+	}
+	return out
+}
+
+// nicksDoc is "`a`/`b`/`c`".
+func nicksDoc(values []nickValue) string {
+	var nicks []string
+	for _, v := range values {
+		nicks = append(nicks, "`"+v.nick+"`")
+	}
+	return strings.Join(nicks, "/")
+}
+
+type flagsType struct {
+	gtype func() C.GType
+	def   uint
+}
+
+func (t flagsType) paramSpec(n, k, b *C.char, flags C.GParamFlags) *C.GParamSpec {
+	return C.lk_param_spec_flags(n, k, b, t.gtype(), C.guint(t.def), flags)
+}
+func (t flagsType) typeDoc() (string, string) {
+	return "flags " + nicksDoc(typeValues(t.gtype(), true)), ""
+}
+func (t flagsType) defaultDoc() string {
+	var set []string
+	for _, v := range typeValues(t.gtype(), true) {
+		if v.value != 0 && uint(v.value)&t.def == uint(v.value) || v.value == 0 && t.def == 0 {
+			set = append(set, v.nick)
+		}
+	}
+	return "`" + strings.Join(set, "+") + "`"
+}
+
+type capsType struct{ def string }
+
+func (capsType) paramSpec(n, k, b *C.char, flags C.GParamFlags) *C.GParamSpec {
+	return C.lk_param_spec_boxed(n, k, b, C.lk_caps_type(), flags)
+}
+func (capsType) typeDoc() (string, string) { return "GstCaps", "" }
+func (t capsType) defaultDoc() string      { return "`" + t.def + "`" }
+
+type structureType struct{}
+
+func (structureType) paramSpec(n, k, b *C.char, flags C.GParamFlags) *C.GParamSpec {
+	return C.lk_param_spec_boxed(n, k, b, C.lk_structure_type(), flags)
+}
+func (structureType) typeDoc() (string, string) { return "GstStructure", "" }
+func (structureType) defaultDoc() string        { return "NULL" }
+
+type stringArrayType struct{ elem string }
+
+func (t stringArrayType) paramSpec(n, k, b *C.char, flags C.GParamFlags) *C.GParamSpec {
+	e := C.CString(t.elem)
+	defer freeC(e)
+	return C.lk_param_spec_string_array(n, k, b, e, flags)
+}
+func (stringArrayType) typeDoc() (string, string) { return "GstValueArray of gchararray", "" }
+func (stringArrayType) defaultDoc() string        { return "`<>`" }
+
+type objectType struct{ gtype func() C.GType }
+
+func (t objectType) paramSpec(n, k, b *C.char, flags C.GParamFlags) *C.GParamSpec {
+	return C.lk_param_spec_object(n, k, b, t.gtype(), flags)
+}
+func (t objectType) typeDoc() (string, string) { return C.GoString(C.g_type_name(t.gtype())), "" }
+func (objectType) defaultDoc() string          { return "NULL" }
+
+// propertiesDoc is a table as docs/properties.md shows it: one row a property.
+func propertiesDoc[S any](props []property[S]) string {
+	var b strings.Builder
+	b.WriteString("| Property | Type | Default | In golivekitsink |\n|---|---|---|---|\n")
+	for _, p := range props {
+		typ, valueRange := p.value.typeDoc()
+		var notes []string
+		if valueRange != "" || p.doc.unit != "" {
+			notes = append(notes, strings.TrimSpace(valueRange+" "+p.doc.unit))
+		}
+		if p.flags&C.G_PARAM_WRITABLE == 0 {
+			notes = append(notes, "read-only")
+		}
+		if len(notes) > 0 {
+			typ += " (" + strings.Join(notes, ", ") + ")"
+		}
+		def := p.doc.def
+		if def == "" {
+			def = p.value.defaultDoc()
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", p.name, typ, def, p.doc.use)
+	}
+	return b.String()
+}
