@@ -151,24 +151,10 @@ func stringArrayProp[S any](name, nick, blurb, elem string, flags C.GParamFlags,
 		}}
 }
 
-func enumProp[S any](name, nick, blurb string, gtype func() C.GType, def int, flags C.GParamFlags, field func(S) *int, doc propDoc) property[S] {
-	return property[S]{name: name, nick: nick, blurb: blurb, flags: flags, value: enumType{gtype, def}, doc: doc,
-		set: func(s S, v *C.GValue) { *field(s) = int(C.g_value_get_enum(v)) },
-		get: func(s S) *glib.Value {
-			v, _ := glib.ValueInit(glib.Type(gtype()))
-			v.SetEnum(*field(s))
-			return v
-		}}
-}
-
-func flagsProp[S any](name, nick, blurb string, gtype func() C.GType, def uint, flags C.GParamFlags, field func(S) *uint, doc propDoc) property[S] {
-	return property[S]{name: name, nick: nick, blurb: blurb, flags: flags, value: flagsType{gtype, def}, doc: doc,
-		set: func(s S, v *C.GValue) { *field(s) = uint(C.g_value_get_flags(v)) },
-		get: func(s S) *glib.Value {
-			v, _ := glib.ValueInit(glib.Type(gtype()))
-			C.lk_value_set_flags(nativeValue(v), C.guint(*field(s)))
-			return v
-		}}
+func enumProp[S any](name, nick, blurb string, value enumType, flags C.GParamFlags, field func(S) *int, doc propDoc) property[S] {
+	return property[S]{name: name, nick: nick, blurb: blurb, flags: flags, value: value, doc: doc,
+		set: func(s S, v *C.GValue) { *field(s) = value.fromValue(v) },
+		get: func(s S) *glib.Value { return value.value(*field(s)) }}
 }
 
 // capsProp stores caps as their string; NULL or empty caps reset it to def,

@@ -49,7 +49,7 @@ type refProps struct {
 	meta                 *string
 	icePolicy            int // 0 all, 1 relay
 	forwardMetas         *string
-	mitigation           uint
+	mitigation           int
 	rtxPercentage        int
 	runWebServer         bool
 	webCert, webKey      *string
@@ -131,7 +131,7 @@ var refProperties = []property[*element]{
 		"Sender-side bandwidth estimation on LiveKit's transport-wide feedback (pion's Google Congestion Control; homegrown "+
 			"means the same here). The encoders golivekitsink plugs for raw input follow its estimate, each change is posted "+
 			"as a golivekitsink-bitrate element message. disabled: encoders stay at start-bitrate. Takes effect at the next connection",
-		func() C.GType { return C.lk_congestion_control_get_type() }, ccGCC, rwReady,
+		enumType{gtype: func() C.GType { return C.lk_congestion_control_get_type() }, def: ccGCC}, rwReady,
 		func(e *element) *int { return &e.props.ref.congestion },
 		propDoc{use: "**Used**: `gcc` and `homegrown` both run pion's Google Congestion Control on LiveKit's transport-wide (TWCC) feedback; " +
 			"plugged video encoders follow its estimate (64 kbit/s kept per audio pad, the rest shared evenly between video pads, each within [`min-bitrate`, `max-bitrate`]), " +
@@ -175,15 +175,15 @@ var refProperties = []property[*element]{
 		propDoc{use: "no effect (the reference's LiveKit signaller never sends it either)"}),
 	enumProp("ice-transport-policy", "ICE Transport Policy",
 		"all: any ICE candidate; relay: TURN relays only (the TURN servers LiveKit hands out must be enabled on the server)",
-		func() C.GType { return C.lk_ice_transport_policy_get_type() }, 0, rwReady,
+		enumType{gtype: func() C.GType { return C.lk_ice_transport_policy_get_type() }, def: 0}, rwReady,
 		func(e *element) *int { return &e.props.ref.icePolicy },
 		propDoc{use: "**Used**: `relay` makes the peer connection relay-only (session `ForceRelay`)"}),
 	stringProp("forward-metas", "Forward metas", compat+"no buffer metas (timecode) are forwarded",
 		strp(""), rwAny, func(e *element) **string { return &e.props.ref.forwardMetas }, noEffect("")),
-	flagsProp("enable-mitigation-modes", "Enable mitigation modes",
+	enumProp("enable-mitigation-modes", "Enable mitigation modes",
 		compat+"golivekitsink never downscales or downsamples; LiveKit's SFU adapts per subscriber",
-		func() C.GType { return C.lk_mitigation_mode_get_type() }, mitigationDefault, rwAny,
-		func(e *element) *uint { return &e.props.ref.mitigation }, noEffect("never downscales or downsamples")),
+		enumType{gtype: func() C.GType { return C.lk_mitigation_mode_get_type() }, def: mitigationDefault, isFlags: true}, rwAny,
+		func(e *element) *int { return &e.props.ref.mitigation }, noEffect("never downscales or downsamples")),
 	intProp("rtx-percentage", "RTX percentage", compat+"no RTX bandwidth budget is applied",
 		-1, maxInt32, -1, rwReady, func(e *element) *int { return &e.props.ref.rtxPercentage }, noEffect("")),
 	boolProp("run-web-server", "Run web server", noWebServer,

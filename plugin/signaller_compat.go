@@ -26,7 +26,7 @@ const noWebRTCDataChannel = "GstWebRTCDataChannel here. golivekitsink's data cha
 var compatSignallerProperties = []property[*signaller]{
 	enumProp("role", "Signaller Role",
 		compat+"golivekitsink always publishes (the sink sets producer, like livekitwebrtcsink)",
-		func() C.GType { return C.lk_signaller_role_get_type() }, roleConsumer, pRW,
+		enumType{gtype: func() C.GType { return C.lk_signaller_role_get_type() }, def: roleConsumer}, pRW,
 		func(s *signaller) *int { return &s.role },
 		propDoc{def: "pspec default `consumer`, value `producer`", use: "no effect: always publishes"}),
 	stringProp("producer-peer-id", "Producer Peer ID", compat+"only livekitwebrtcsrc (consumer) uses it",

@@ -94,7 +94,7 @@ var signallerProperties = append([]property[*signaller]{
 		propDoc{unit: "ms", use: "stored, not acted upon yet"}),
 	enumProp("connection-state", "Connection state",
 		"Connection to the LiveKit server: server-disconnected (connecting, resuming, reconnecting, stopped), server-connected (joined, nothing published), published (joined with published tracks). Read-only; notify on change",
-		func() C.GType { return C.lk_connection_state_get_type() }, connServerDisconnected, pRO,
+		enumType{gtype: func() C.GType { return C.lk_connection_state_get_type() }, def: connServerDisconnected}, pRO,
 		func(s *signaller) *int { return &s.state },
 		propDoc{use: "notifies on change. `published` once tracks are up; `server-disconnected` while connecting, resuming, reconnecting"}),
 }, compatSignallerProperties...)

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"strings"
 	"unsafe"
+
+	"github.com/go-gst/go-glib/glib"
 )
 
 // valueSpec is a property's value type: it makes the GParamSpec and names
@@ -90,24 +92,57 @@ func limitDoc(max int64) string {
 	return fmt.Sprint(max)
 }
 
+// enumType is an enum or, with isFlags, a flags type; a value is its int.
 type enumType struct {
-	gtype func() C.GType
-	def   int
+	gtype   func() C.GType
+	def     int
+	isFlags bool
 }
 
 func (t enumType) paramSpec(n, k, b *C.char, flags C.GParamFlags) *C.GParamSpec {
+	if t.isFlags {
+		return C.lk_param_spec_flags(n, k, b, t.gtype(), C.guint(t.def), flags)
+	}
 	return C.lk_param_spec_enum(n, k, b, t.gtype(), C.gint(t.def), flags)
 }
-func (t enumType) typeDoc() (string, string) {
-	return "enum " + nicksDoc(typeValues(t.gtype(), false)), ""
+
+func (t enumType) fromValue(v *C.GValue) int {
+	if t.isFlags {
+		return int(C.g_value_get_flags(v))
+	}
+	return int(C.g_value_get_enum(v))
 }
+
+func (t enumType) value(n int) *glib.Value {
+	v, _ := glib.ValueInit(glib.Type(t.gtype()))
+	if t.isFlags {
+		C.lk_value_set_flags(nativeValue(v), C.guint(n))
+	} else {
+		v.SetEnum(n)
+	}
+	return v
+}
+
+func (t enumType) typeDoc() (string, string) {
+	var nicks []string
+	for _, v := range t.values() {
+		nicks = append(nicks, "`"+v.nick+"`")
+	}
+	if t.isFlags {
+		return "flags " + strings.Join(nicks, "/"), ""
+	}
+	return "enum " + strings.Join(nicks, "/"), ""
+}
+
+// defaultDoc: the default's nick; for flags, the nicks of its bits joined by +.
 func (t enumType) defaultDoc() string {
-	for _, v := range typeValues(t.gtype(), false) {
-		if v.value == t.def {
-			return "`" + v.nick + "`"
+	var nicks []string
+	for _, v := range t.values() {
+		if v.value == t.def || t.isFlags && v.value != 0 && t.def&v.value == v.value {
+			nicks = append(nicks, v.nick)
 		}
 	}
-	return fmt.Sprint(t.def)
+	return "`" + strings.Join(nicks, "+") + "`"
 }
 
 type nickValue struct {
@@ -115,12 +150,11 @@ type nickValue struct {
 	value int
 }
 
-// typeValues lists the values of an enum or flags type.
-func typeValues(gtype C.GType, isFlags bool) []nickValue {
-	class := C.g_type_class_ref(gtype)
+func (t enumType) values() []nickValue {
+	class := C.g_type_class_ref(t.gtype())
 	defer C.g_type_class_unref(class)
 	var out []nickValue
-	if isFlags {
+	if t.isFlags {
 		c := (*C.GFlagsClass)(class)
 		for _, v := range unsafe.Slice(c.values, c.n_values) {
 			out = append(out, nickValue{C.GoString(v.value_nick), int(v.value)})
@@ -132,36 +166,6 @@ func typeValues(gtype C.GType, isFlags bool) []nickValue {
 		out = append(out, nickValue{C.GoString(v.value_nick), int(v.value)})
 	}
 	return out
-}
-
-// nicksDoc is "`a`/`b`/`c`".
-func nicksDoc(values []nickValue) string {
-	var nicks []string
-	for _, v := range values {
-		nicks = append(nicks, "`"+v.nick+"`")
-	}
-	return strings.Join(nicks, "/")
-}
-
-type flagsType struct {
-	gtype func() C.GType
-	def   uint
-}
-
-func (t flagsType) paramSpec(n, k, b *C.char, flags C.GParamFlags) *C.GParamSpec {
-	return C.lk_param_spec_flags(n, k, b, t.gtype(), C.guint(t.def), flags)
-}
-func (t flagsType) typeDoc() (string, string) {
-	return "flags " + nicksDoc(typeValues(t.gtype(), true)), ""
-}
-func (t flagsType) defaultDoc() string {
-	var set []string
-	for _, v := range typeValues(t.gtype(), true) {
-		if v.value != 0 && uint(v.value)&t.def == uint(v.value) || v.value == 0 && t.def == 0 {
-			set = append(set, v.nick)
-		}
-	}
-	return "`" + strings.Join(set, "+") + "`"
 }
 
 type capsType struct{ def string }
