@@ -56,7 +56,7 @@ func goLkPadEOS(h C.uintptr_t) {
 }
 
 //export goLkSample
-func goLkSample(h C.uintptr_t, data unsafe.Pointer, size C.size_t, pts C.int64_t, keyframe, header C.int) (ret C.int) {
+func goLkSample(h C.uintptr_t, data unsafe.Pointer, size C.size_t, pts C.int64_t, header C.int) (ret C.int) {
 	var ctx *sinkCtx
 	defer func() {
 		if r := recover(); r != nil {
@@ -78,7 +78,7 @@ func goLkSample(h C.uintptr_t, data unsafe.Pointer, size C.size_t, pts C.int64_t
 	}
 	// The frame points into the mapped GstBuffer; it is valid for this call only.
 	frame := unsafe.Slice((*byte)(data), int(size))
-	if err := t.WriteFrame(frame, time.Duration(pts), keyframe != 0); err != nil {
+	if err := t.WriteFrame(frame, time.Duration(pts)); err != nil {
 		ctx.pad.e.debugf("%s: frame not sent: %v", ctx.pad.name, err)
 	}
 	return C.GST_FLOW_OK

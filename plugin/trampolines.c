@@ -10,7 +10,7 @@ extern int goLkPadCaps (uintptr_t h, char *name, char *features, int width,
     int height, int fps_n, int fps_d, int channels, char *caps);
 extern void goLkPadEOS (uintptr_t h);
 extern int goLkSample (uintptr_t h, void *data, size_t size, int64_t pts,
-    int keyframe, int header);
+    int header);
 extern void goLkSinkEOS (uintptr_t h);
 extern void goLkHandleDelete (uintptr_t h);
 
@@ -243,7 +243,6 @@ lk_new_sample (GstAppSink * sink, gpointer user_data)
     return GST_FLOW_ERROR;
   }
   ret = goLkSample (h, map.data, map.size, rt,
-      !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT),
       GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_HEADER));
   gst_buffer_unmap (buf, &map);
   gst_sample_unref (sample);

@@ -31,7 +31,6 @@ type (
 
 	evDialed struct {
 		gen   uint64
-		url   string
 		conn  SignalConn
 		first *livekit.SignalResponse
 		err   error

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/golivekitsink/golivekitsink/signaller"
 	"github.com/pion/stun/v4"
 )
 
@@ -36,11 +37,11 @@ func ParseICEServers(stun string, turn []string) (servers []ICEServer, warnings 
 func turnServer(s string) (ICEServer, error) {
 	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil || (u.Scheme != "turn" && u.Scheme != "turns") || u.Host == "" {
-		return ICEServer{}, fmt.Errorf("%q is not a turn:// or turns:// URL", redactURL(s))
+		return ICEServer{}, fmt.Errorf("%q is not a turn:// or turns:// URL", signaller.RedactURL(s))
 	}
 	pass, _ := u.User.Password()
 	if u.User.Username() == "" || pass == "" {
-		return ICEServer{}, fmt.Errorf("%q: TURN needs user:password@", redactURL(s))
+		return ICEServer{}, fmt.Errorf("%q: TURN needs user:password@", signaller.RedactURL(s))
 	}
 	host := u.Host
 	if u.Port() == "" {
@@ -60,7 +61,7 @@ func turnServer(s string) (ICEServer, error) {
 	out := u.Scheme + ":" + host + "?transport=" + transport
 	// pion refuses a URL its parser rejects in every peer connection: warn now instead.
 	if _, err := stun.ParseURI(out); err != nil {
-		return ICEServer{}, fmt.Errorf("%q: %v", redactURL(s), err)
+		return ICEServer{}, fmt.Errorf("%q: %v", signaller.RedactURL(s), err)
 	}
 	return ICEServer{URLs: []string{out}, Username: u.User.Username(), Credential: pass}, nil
 }
@@ -74,36 +75,19 @@ func stunURL(s string) (string, error) {
 		rest, ok = strings.CutPrefix(s, "stun:")
 	}
 	if !ok || rest == "" {
-		return "", fmt.Errorf("%q is not a stun:// URL", redactURL(s))
+		return "", fmt.Errorf("%q is not a stun:// URL", signaller.RedactURL(s))
 	}
 	if strings.Contains(rest, "@") || strings.Contains(rest, "/") {
-		return "", fmt.Errorf("%q: expected stun://host:port", redactURL(s))
+		return "", fmt.Errorf("%q: expected stun://host:port", signaller.RedactURL(s))
 	}
 	if _, err := url.Parse("stun://" + rest); err != nil {
-		return "", fmt.Errorf("%q: %v", redactURL(s), err)
+		return "", fmt.Errorf("%q: %v", signaller.RedactURL(s), err)
 	}
 	if !strings.Contains(strings.TrimPrefix(rest, "["), "]:") && strings.Count(rest, ":") != 1 {
 		rest += ":3478"
 	}
 	if _, err := stun.ParseURI("stun:" + rest); err != nil {
-		return "", fmt.Errorf("%q: %v", redactURL(s), err)
+		return "", fmt.Errorf("%q: %v", signaller.RedactURL(s), err)
 	}
 	return "stun:" + rest, nil
-}
-
-// redactURL hides what stands between the scheme and the last '@' of a
-// TURN/STUN URL (user:password) in messages, with signaller.RedactURL's
-// mask, whether the URL is written "turn://u:p@h", "turn:u:p@h", "turn:/u:p@h"
-// or mangled beyond parsing (signaller.RedactURL shows the password of
-// "turn:/u:p@h", which parses as a path).
-func redactURL(s string) string {
-	at := strings.LastIndex(s, "@")
-	if at < 0 {
-		return s
-	}
-	start := strings.Index(s[:at], ":") + 1 // 0 without a scheme
-	for start < at && s[start] == '/' {
-		start++
-	}
-	return s[:start] + "xxxxx" + s[at:]
 }

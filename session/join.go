@@ -8,10 +8,10 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-// onJoin: a fresh LiveKit session (initial join or full reconnect). Build the
-// peer connection, publish every track, and offer at once so the
+// setUpJoin: a fresh LiveKit session (initial join or full reconnect). Build
+// the peer connection, publish every track, and offer at once so the
 // participant becomes active even before the first track is there.
-func (s *Session) onJoin(j *livekit.JoinResponse) {
+func (s *Session) setUpJoin(j *livekit.JoinResponse) {
 	s.join = j
 	s.sid = j.GetParticipant().GetSid()
 	s.region = j.GetServerInfo().GetRegion()
@@ -24,11 +24,10 @@ func (s *Session) onJoin(j *livekit.JoinResponse) {
 	s.closePeers()
 	p, err := s.newPeer()
 	if err != nil {
-		s.fatal(err)
+		s.fire(happening{tr: trBroken, err: err})
 		return
 	}
 	s.pc = p
-	s.phase = phaseNegotiating
 	s.pcDeadline = time.Now().Add(pcConnectTimeout)
 	for _, ts := range s.tracks {
 		ts.reset()
@@ -38,10 +37,10 @@ func (s *Session) onJoin(j *livekit.JoinResponse) {
 	s.fetchRegions()
 }
 
-// onReconnectResponse: the server kept our participant. Apply the new ICE
-// configuration, tell it what we publish (SyncState), and restart ICE unless
-// the media path never broke.
-func (s *Session) onReconnectResponse(r *livekit.ReconnectResponse) {
+// syncResume: the server kept our participant. Apply the new ICE
+// configuration and tell it what we publish (SyncState); the machine then
+// restarts ICE unless the media path never broke.
+func (s *Session) syncResume(r *livekit.ReconnectResponse) {
 	if len(r.GetIceServers()) > 0 {
 		s.iceServers = r.GetIceServers()
 	}
@@ -81,27 +80,9 @@ func (s *Session) onReconnectResponse(r *livekit.ReconnectResponse) {
 			s.publishTrack(ts)
 		}
 	}
-	s.phase = phaseNegotiating
 	s.pcDeadline = time.Now().Add(pcConnectTimeout)
-
-	p := s.pc
 	// An offer that was in flight when the socket died lost its answer.
-	p.offering = false
-	mediaIntact := p.pc.ConnectionState() == webrtc.PeerConnectionStateConnected &&
-		s.rrReason == livekit.ReconnectReason_RR_SIGNAL_DISCONNECTED
-	if !mediaIntact {
-		p.restart = true
-		p.again = false
-		s.negotiate()
-		return
-	}
-	// Only the socket broke: no ICE restart, so media never stops.
-	if p.again || p.pc.SignalingState() != webrtc.SignalingStateStable {
-		p.again = false
-		s.negotiate()
-	}
-	s.onConnected()
-	s.updateFlowing()
+	s.pc.offering = false
 }
 
 func (s *Session) startPings() {

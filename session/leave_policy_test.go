@@ -78,24 +78,31 @@ func TestLeavePolicyCoversEveryKnownReason(t *testing.T) {
 }
 
 func TestLeavePolicyDocMatchesCode(t *testing.T) {
-	b, err := os.ReadFile(leaveDoc)
+	checkGeneratedDoc(t, leaveDoc, "leave-policy", leavePolicyTable())
+}
+
+// checkGeneratedDoc checks that the part of doc between the markers
+// <!-- name:begin --> and <!-- name:end --> is want; with -update it
+// rewrites the doc instead.
+func checkGeneratedDoc(t *testing.T, doc, name, want string) {
+	t.Helper()
+	b, err := os.ReadFile(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc := string(b)
-	const begin, end = "<!-- leave-policy:begin -->\n", "<!-- leave-policy:end -->"
-	i, j := strings.Index(doc, begin), strings.Index(doc, end)
+	text := string(b)
+	begin, end := "<!-- "+name+":begin -->\n", "<!-- "+name+":end -->"
+	i, j := strings.Index(text, begin), strings.Index(text, end)
 	if i < 0 || j < i {
-		t.Fatalf("%s lacks the %q … %q markers", leaveDoc, begin, end)
+		t.Fatalf("%s lacks the %q … %q markers", doc, begin, end)
 	}
-	want := leavePolicyTable()
-	if got := doc[i+len(begin) : j]; got != want {
+	if got := text[i+len(begin) : j]; got != want {
 		if *updateDocs {
-			if err := os.WriteFile(leaveDoc, []byte(doc[:i+len(begin)]+want+doc[j:]), 0o644); err != nil {
+			if err := os.WriteFile(doc, []byte(text[:i+len(begin)]+want+text[j:]), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			return
 		}
-		t.Fatalf("%s is out of date; run go test ./session -run TestLeavePolicyDoc -update\n--- doc\n%s--- code\n%s", leaveDoc, got, want)
+		t.Fatalf("%s is out of date; run go test ./session -run %s -update\n--- doc\n%s--- code\n%s", doc, t.Name(), got, want)
 	}
 }

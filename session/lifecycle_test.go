@@ -80,7 +80,7 @@ func TestUnreachableServerWarnsAndCloseStopsEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tr.WriteFrame([]byte{0x10, 0, 0}, 0, false); err != nil {
+	if err := tr.WriteFrame([]byte{0x10, 0, 0}, 0); err != nil {
 		t.Fatalf("WriteFrame while not connected: %v", err)
 	}
 	if tr.FramesDropped() != 1 {

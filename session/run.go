@@ -21,7 +21,7 @@ func (s *Session) run() {
 		s.armTimer(timer)
 		select {
 		case <-s.ctx.Done():
-			s.shutdown()
+			s.fire(happening{tr: trClose})
 			return
 		case ev := <-s.events:
 			s.handle(ev)
@@ -36,14 +36,11 @@ func (s *Session) run() {
 func (s *Session) begin() {
 	tok, err := s.creds.Token()
 	if err != nil {
-		s.fatal(err)
+		s.fire(happening{tr: trBroken, err: err})
 		return
 	}
 	s.token = tok
-	s.mode = modeFull
-	s.episode = time.Now()
-	s.reason = "start"
-	s.schedule(0)
+	s.fire(happening{tr: trStart, reason: "start"})
 }
 
 func (s *Session) handle(ev event) {
@@ -151,32 +148,31 @@ func (s *Session) onTimer(now time.Time) {
 			if !s.everConnected {
 				what = "connected"
 			}
-			s.fatal(fmt.Errorf("%w: still not %s to %s after %s (reconnect-budget): %s",
-				ErrBudgetSpent, what, s.curURL, elapsed.Round(time.Millisecond), s.describe()))
+			s.fire(happening{tr: trBudgetSpent, err: fmt.Errorf("%w: still not %s to %s after %s (reconnect-budget): %s",
+				ErrBudgetSpent, what, s.curURL, elapsed.Round(time.Millisecond), s.describe())})
 			return
 		}
 		if s.cfg.SlowRecoveryWarning > 0 && !s.warned && s.everConnected && elapsed >= s.cfg.SlowRecoveryWarning {
-			s.warned = true
-			err := fmt.Errorf("recovery still running after %s, attempt %d: %s", elapsed.Round(time.Millisecond), s.attempt, s.describe())
-			s.disp.post(func() { s.h.OnWarning(err) })
+			s.fire(happening{tr: trSlow})
 		}
 	}
 	switch s.phase {
 	case phaseWaiting:
 		if !now.Before(s.retryAt) {
-			s.attemptNow()
+			s.fire(happening{tr: trBackoffOver})
 		}
 	case phaseNegotiating:
 		if !s.settleAt.IsZero() && !now.Before(s.settleAt) {
 			s.settleAt = time.Time{}
-			if s.pc != nil && !s.pc.offering && s.pc.pc.ConnectionState() == webrtc.PeerConnectionStateConnected {
-				s.onConnected()
-				s.updateFlowing()
-				return
+			if s.pc != nil && s.pc.pc.ConnectionState() == webrtc.PeerConnectionStateConnected {
+				s.fire(happening{tr: trPCConnected})
+				if s.phase != phaseNegotiating {
+					return
+				}
 			}
 		}
 		if !now.Before(s.pcDeadline) {
-			s.attemptFailed(fmt.Errorf("peer connection did not connect within %s", pcConnectTimeout), true)
+			s.fire(happening{tr: trPCTimeout, err: fmt.Errorf("peer connection did not connect within %s", pcConnectTimeout)})
 		}
 	}
 }
@@ -210,29 +206,6 @@ func (s *Session) setState(st State, reason string) {
 	}
 	s.log.Infof("state %s (%s) attempt=%d participant=%s url=%s", st, reason, s.attempt, s.sid, s.curURL)
 	s.disp.post(func() { s.h.OnStateChange(sc) })
-}
-
-// fatal ends the session: no recovery will follow.
-func (s *Session) fatal(err error) {
-	if s.phase == phaseClosed {
-		return
-	}
-	s.log.Errorf("giving up: %v", err)
-	s.teardown(false)
-	s.phase = phaseClosed
-	s.setState(StateDisconnected, err.Error())
-	s.disp.post(func() { s.h.OnFatal(err) })
-	s.cancel() // unblock AddTrack/Simulate callers and pion callbacks
-}
-
-// shutdown is Close: leave the room politely.
-func (s *Session) shutdown() {
-	if s.phase == phaseClosed {
-		return
-	}
-	s.teardown(true)
-	s.phase = phaseClosed
-	s.setState(StateDisconnected, "closed by the application")
 }
 
 // teardown closes the websocket (with a Leave when asked) and every peer connection.

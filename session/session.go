@@ -44,9 +44,11 @@ type Session struct {
 	backoff func(attempt int, jitter bool) time.Duration
 
 	// owned by run
-	phase         phase
+	phase         phase // the machine's state (machine.go) is phase and mode
 	mode          recoveryMode
-	state         State
+	pending       []happening // triggers fired during a transition (fire)
+	firing        bool
+	state         State // the last state reported to the handler
 	token         string
 	mintedOnce    bool // a 401 may mint a fresh token once per episode
 	url0          string
@@ -79,27 +81,6 @@ type Session struct {
 	everConnected bool
 	governor      bitrateGovernor
 }
-
-// phase is where the state machine is inside the states of
-// docs/protocol.md, "The state machine".
-type phase int
-
-const (
-	phaseIdle        phase = iota
-	phaseDialing           // websocket dial (join or resume) in flight
-	phaseNegotiating       // joined / resumed; waiting for tracks and the peer connection
-	phaseConnected
-	phaseWaiting // backoff before the next attempt
-	phaseClosed
-)
-
-type recoveryMode int
-
-const (
-	modeNone recoveryMode = iota
-	modeResume
-	modeFull
-)
 
 // trackState is the session goroutine's view of a track in the current
 // LiveKit session (it is reset by a full reconnect).
@@ -228,30 +209,6 @@ func (s *Session) RemoveTrack(t *Track) {
 	s.post(evRemoveTrack{t: t})
 }
 
-// Simulate sends LiveKit's SimulateScenario by name, for rehearsing failures:
-// node-failure, migration, server-leave, speaker-update, switch-candidate-tcp,
-// switch-candidate-tls, switch-candidate-udp, leave-full-reconnect,
-// disconnect-signal-on-resume, disconnect-signal-on-resume-no-messages, and
-// the client-side resume. As in LiveKit's JS SDK, leave-full-reconnect and
-// switch-candidate-* are followed by a local full reconnect (the server does
-// not act on the first, and the second takes effect on the next join).
-func (s *Session) Simulate(name string) error {
-	sc, err := scenario(name)
-	if err != nil {
-		return err
-	}
-	reply := make(chan error, 1)
-	if !s.post(evSimulate{s: sc, reply: reply}) {
-		return ErrClosed
-	}
-	select {
-	case err := <-reply:
-		return err
-	case <-s.ctx.Done():
-		return ErrClosed
-	}
-}
-
 // post hands an event to the session goroutine. It never blocks for long:
 // pion callbacks and GStreamer threads call it.
 func (s *Session) post(ev event) bool {
@@ -261,37 +218,6 @@ func (s *Session) post(ev event) bool {
 	case <-s.ctx.Done():
 		return false
 	}
-}
-
-func scenario(name string) (*livekit.SimulateScenario, error) {
-	sc := &livekit.SimulateScenario{}
-	switch name {
-	case "node-failure":
-		sc.Scenario = &livekit.SimulateScenario_NodeFailure{NodeFailure: true}
-	case "migration":
-		sc.Scenario = &livekit.SimulateScenario_Migration{Migration: true}
-	case "server-leave":
-		sc.Scenario = &livekit.SimulateScenario_ServerLeave{ServerLeave: true}
-	case "speaker-update":
-		sc.Scenario = &livekit.SimulateScenario_SpeakerUpdate{SpeakerUpdate: 3}
-	case "switch-candidate-tcp":
-		sc.Scenario = &livekit.SimulateScenario_SwitchCandidateProtocol{SwitchCandidateProtocol: livekit.CandidateProtocol_TCP}
-	case "switch-candidate-tls":
-		sc.Scenario = &livekit.SimulateScenario_SwitchCandidateProtocol{SwitchCandidateProtocol: livekit.CandidateProtocol_TLS}
-	case "switch-candidate-udp":
-		sc.Scenario = &livekit.SimulateScenario_SwitchCandidateProtocol{SwitchCandidateProtocol: livekit.CandidateProtocol_UDP}
-	case "leave-full-reconnect", "full-reconnect":
-		sc.Scenario = &livekit.SimulateScenario_LeaveRequestFullReconnect{LeaveRequestFullReconnect: true}
-	case "resume":
-		sc.Scenario = nil // client side only
-	case "disconnect-signal-on-resume":
-		sc.Scenario = &livekit.SimulateScenario_DisconnectSignalOnResume{DisconnectSignalOnResume: true}
-	case "disconnect-signal-on-resume-no-messages":
-		sc.Scenario = &livekit.SimulateScenario_DisconnectSignalOnResumeNoMessages{DisconnectSignalOnResumeNoMessages: true}
-	default:
-		return nil, fmt.Errorf("%w %q", ErrUnknownScenario, name)
-	}
-	return sc, nil
 }
 
 // isLoopbackURL reports whether the server is on this machine, where pion

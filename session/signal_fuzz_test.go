@@ -80,7 +80,7 @@ func FuzzSignal(f *testing.F) {
 		default: // 2 and 3
 			w.connect(join, answer)
 			w.step("resume", func() {
-				w.s.beginRecovery(modeResume, livekit.ReconnectReason_RR_SIGNAL_DISCONNECTED, "fuzz", true)
+				w.s.fire(happening{tr: trSocketLost, reason: "fuzz", rr: livekit.ReconnectReason_RR_SIGNAL_DISCONNECTED})
 			})
 			w.dial(first)
 			w.signal(m1)
@@ -209,7 +209,7 @@ func (w *signalWorld) connect(join, answer []byte) {
 	w.dial(join)
 	w.signal(answer)
 	if w.s.phase != phaseNegotiating || w.s.pc.pc.RemoteDescription() == nil {
-		w.t.Fatalf("the seed join and answer did not bring the session to negotiating with an answer (phase %d)", w.s.phase)
+		w.t.Fatalf("the seed join and answer did not bring the session to negotiating with an answer (phase %s)", w.s.phase)
 	}
 	deadline := time.Now().Add(stepLimit)
 	for w.s.pc.pc.ICEConnectionState() == webrtc.ICEConnectionStateNew {
@@ -218,7 +218,7 @@ func (w *signalWorld) connect(join, answer []byte) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	w.step("connected", w.s.onConnected)
+	w.step("connected", func() { w.s.fire(happening{tr: trPCConnected}) })
 }
 
 // signal delivers one message as the current socket's reader would; with
@@ -240,7 +240,7 @@ func (w *signalWorld) checkConsistent(after string) {
 	s := w.s
 	fail := func(format string, args ...any) {
 		w.t.Helper()
-		w.t.Fatalf("after %s (phase %d, mode %d): %s", after, s.phase, s.mode, fmt.Sprintf(format, args...))
+		w.t.Fatalf("after %s (phase %s, mode %s): %s", after, s.phase, s.mode, fmt.Sprintf(format, args...))
 	}
 	switch s.phase {
 	case phaseIdle:
@@ -291,7 +291,7 @@ func (w *signalWorld) close() {
 	w.t.Helper()
 	w.step("close", func() {
 		w.s.cancel()
-		w.s.shutdown()
+		w.s.fire(happening{tr: trClose})
 		w.s.Close()
 	})
 	if w.s.phase != phaseClosed {

@@ -94,7 +94,7 @@ func (t *Track) FramesDropped() uint64 { return t.stats.framesDropped.Load() }
 // one frame for VP8/VP9, a temporal unit of OBUs for AV1, one Opus packet)
 // and sends it. It never waits for the network: while no transport is up the
 // frame is dropped, and a keyframe is requested once media can flow again.
-func (t *Track) WriteFrame(frame []byte, pts time.Duration, keyframe bool) error {
+func (t *Track) WriteFrame(frame []byte, pts time.Duration) error {
 	if !t.flowing.Load() {
 		t.stats.framesDropped.Add(1)
 		return nil

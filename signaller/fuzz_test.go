@@ -119,7 +119,7 @@ func FuzzPlan(f *testing.F) {
 			failedSet[u] = true
 		}
 		leaveRegions, fetchedRegions := regions(leave), regions(fetched)
-		plan := Plan(original, leaveRegions, fetchedRegions, failedSet)
+		plan, downgrades := Plan(original, leaveRegions, fetchedRegions, failedSet)
 
 		isFailed := map[string]bool{}
 		for u := range failedSet {
@@ -158,6 +158,20 @@ func FuzzPlan(f *testing.F) {
 			if n := NormalizeURL(c); n != "" && !isFailed[n] && !seen[n] && !IsDowngrade(original, c) {
 				t.Fatalf("plan %q leaves out %q", plan, c)
 			}
+		}
+		wantDowngrades := 0
+		for _, r := range append(leaveRegions, fetchedRegions...) {
+			if IsDowngrade(original, r.GetUrl()) {
+				wantDowngrades++
+			}
+		}
+		for _, r := range downgrades {
+			if !IsDowngrade(original, r.GetUrl()) {
+				t.Fatalf("Plan reports %q as dropping the TLS of %q", r.GetUrl(), original)
+			}
+		}
+		if len(downgrades) != wantDowngrades {
+			t.Fatalf("Plan reports %d regions dropping TLS, want %d", len(downgrades), wantDowngrades)
 		}
 		if n := NormalizeURL(original); n != "" && !isFailed[n] && !seen[n] {
 			t.Fatalf("plan %q leaves out the original URL %q", plan, original)

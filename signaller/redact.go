@@ -38,6 +38,11 @@ func RedactURL(raw string) string {
 	if i := strings.LastIndex(u.Opaque, "@"); i >= 0 {
 		u.Opaque = redacted + u.Opaque[i:] // "turn:user:pass@host"
 	}
+	if i := strings.LastIndex(u.Path, "@"); u.Host == "" && i >= 0 {
+		// "turn:/user:pass@host" and "turn:///user:pass@host" parse as a path.
+		slashes := len(u.Path) - len(strings.TrimLeft(u.Path, "/"))
+		u.Path, u.RawPath = u.Path[:slashes]+redacted+u.Path[i:], ""
+	}
 	if u.RawQuery != "" {
 		u.RawQuery = redactQuery(u.RawQuery)
 	}
@@ -85,10 +90,16 @@ func redactUnparsed(raw string) string {
 	}
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
-		if i := strings.LastIndex(raw, "@"); i >= 0 {
-			return redacted + raw[i:]
+		i := strings.LastIndex(raw, "@")
+		if i < 0 {
+			return raw
 		}
-		return raw
+		// Keep a scheme ("turn:", "turns:/"): it says what was meant.
+		start := strings.IndexByte(raw[:i], ':') + 1
+		for start < i && raw[start] == '/' {
+			start++
+		}
+		return raw[:start] + redacted + raw[i:]
 	}
 	authority := rest
 	if i := strings.IndexByte(rest, '/'); i >= 0 {

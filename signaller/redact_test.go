@@ -21,6 +21,9 @@ func TestRedactURL(t *testing.T) {
 		{"https://h.example/#access_token=S6", "https://h.example/#xxxxx", []string{"S6"}},
 		{"turns://alice:pw0rd@turn.example:443?transport=tcp", "turns://alice:xxxxx@turn.example:443?transport=tcp", []string{"pw0rd"}},
 		{"turn:alice:pw0rd@turn.example", "turn:xxxxx@turn.example", []string{"pw0rd"}},
+		{"turn:/alice:pw0rd@turn.example:3478", "turn:/xxxxx@turn.example:3478", []string{"pw0rd"}},
+		{"turns:///alice:pw0rd@turn.example", "turns:///xxxxx@turn.example", []string{"pw0rd"}},
+		{"turns:/alice:pw%zzrd@turn.example", "turns:/xxxxx@turn.example", []string{"pw%zzrd"}},
 		// url.Parse rejects these; the secrets still go.
 		{"wss://u:p%zz@h.example/x?access_token=S7", "wss://xxxxx@h.example/x?xxxxx", []string{"p%zz", "S7"}},
 		{"wss://h .example/?token=S8", "wss://h .example/?xxxxx", []string{"S8"}},

@@ -113,8 +113,9 @@ func isSecure(raw string) bool {
 // last leave, then the fetched list, then the original URL; deduplicated
 // by normalized URL, skipping URLs that already failed in this episode
 // (keys of failed are normalized too) and regions that would drop TLS
-// (IsDowngrade). Returned URLs are normalized.
-func Plan(original string, leaveRegions, fetched []*livekit.RegionInfo, failed map[string]bool) []string {
+// (IsDowngrade), which it returns apart so that they can be reported.
+// Returned URLs are normalized.
+func Plan(original string, leaveRegions, fetched []*livekit.RegionInfo, failed map[string]bool) (urls []string, downgrades []*livekit.RegionInfo) {
 	skip := make(map[string]bool, len(failed))
 	for k, v := range failed {
 		if v {
@@ -132,9 +133,11 @@ func Plan(original string, leaveRegions, fetched []*livekit.RegionInfo, failed m
 		out = append(out, n)
 	}
 	addRegion := func(r *livekit.RegionInfo) {
-		if !IsDowngrade(original, r.GetUrl()) {
-			add(r.GetUrl())
+		if IsDowngrade(original, r.GetUrl()) {
+			downgrades = append(downgrades, r)
+			return
 		}
+		add(r.GetUrl())
 	}
 	for _, r := range leaveRegions {
 		addRegion(r)
@@ -143,5 +146,5 @@ func Plan(original string, leaveRegions, fetched []*livekit.RegionInfo, failed m
 		addRegion(r)
 	}
 	add(original)
-	return out
+	return out, downgrades
 }

@@ -117,7 +117,7 @@ func TestPlan(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Plan(tt.orig, tt.leave, tt.fetched, tt.failed)
+			got, _ := Plan(tt.orig, tt.leave, tt.fetched, tt.failed)
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Fatalf("Plan = %q\n want %q", got, tt.want)
 			}

@@ -63,31 +63,25 @@ func isKeyframePacket(mime string, p []byte) bool {
 // FirstKeyframeAfter is when the first keyframe packet of kind arrived after t
 // (zero if none did).
 func (s *Subscriber) FirstKeyframeAfter(kind string, t time.Time) time.Time {
-	var first time.Time
-	for _, tr := range s.recorders(kind) {
-		tr.mu.Lock()
-		for _, p := range tr.rec.Packets {
-			if p.Keyframe && p.At.After(t) && (first.IsZero() || p.At.Before(first)) {
-				first = p.At
-			}
-		}
-		tr.mu.Unlock()
-	}
-	return first
+	return s.firstKeyframe(kind, func(_ *trackRecorder, at time.Time) bool { return at.After(t) })
 }
 
 // FirstKeyframeOnNewTrack is when the first keyframe packet of kind arrived
 // on a track subscribed after t: after a full reconnect the old track may
 // still carry a frame or two, but only the new one shows the new session.
 func (s *Subscriber) FirstKeyframeOnNewTrack(kind string, t time.Time) time.Time {
+	return s.firstKeyframe(kind, func(tr *trackRecorder, _ time.Time) bool { return tr.rec.SubscribedAt.After(t) })
+}
+
+// firstKeyframe is the earliest keyframe packet of kind that keep accepts
+// (called with the track's lock held).
+func (s *Subscriber) firstKeyframe(kind string, keep func(tr *trackRecorder, at time.Time) bool) time.Time {
 	var first time.Time
 	for _, tr := range s.recorders(kind) {
 		tr.mu.Lock()
-		if tr.rec.SubscribedAt.After(t) {
-			for _, p := range tr.rec.Packets {
-				if p.Keyframe && (first.IsZero() || p.At.Before(first)) {
-					first = p.At
-				}
+		for _, p := range tr.rec.Packets {
+			if p.Keyframe && keep(tr, p.At) && (first.IsZero() || p.At.Before(first)) {
+				first = p.At
 			}
 		}
 		tr.mu.Unlock()

@@ -79,7 +79,7 @@ func pump(t testing.TB, tr *session.Track) {
 				return
 			case now := <-tick.C:
 				fr := frames[i%len(frames)]
-				_ = tr.WriteFrame(fr, now.Sub(start), fr[0]&1 == 0)
+				_ = tr.WriteFrame(fr, now.Sub(start))
 			}
 		}
 	}()

@@ -1,0 +1,229 @@
+package session
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/livekit/protocol/livekit"
+	"github.com/pion/webrtc/v4"
+)
+
+func (s *Session) onAddTrack(e evAddTrack) {
+	ts := &trackState{t: e.t, width: e.t.spec.Width, height: e.t.spec.Height}
+	s.tracks = append(s.tracks, ts)
+	e.reply <- nil
+	if s.pc != nil && s.conn != nil && (s.phase == phaseNegotiating || s.phase == phaseConnected) {
+		s.publishTrack(ts)
+	}
+}
+
+// publishTrack sends the AddTrackRequest; the transceiver follows once the
+// server has accepted the track (TrackPublished), then we offer.
+func (s *Session) publishTrack(ts *trackState) {
+	spec := ts.t.spec
+	if !s.codecEnabled(spec) {
+		s.failTrack(ts, fmt.Errorf("the server does not accept %s for publishing (enabled_publish_codecs: %s)", spec.Codec, s.enabledCodecs()))
+		return
+	}
+	// Muted: a track whose pad saw EOS stays muted when it is published
+	// again (full reconnect).
+	req := &livekit.AddTrackRequest{Cid: ts.t.cid, Name: spec.Name, Source: spec.Source, Muted: ts.muted}
+	if spec.Codec.IsVideo() {
+		req.Type = livekit.TrackType_VIDEO
+		if req.Source == livekit.TrackSource_UNKNOWN {
+			req.Source = livekit.TrackSource_CAMERA
+		}
+		req.Width, req.Height = uint32(ts.width), uint32(ts.height)
+		req.Layers = []*livekit.VideoLayer{{Quality: livekit.VideoQuality_HIGH, Width: req.Width, Height: req.Height}}
+		req.SimulcastCodecs = []*livekit.SimulcastCodec{{Codec: spec.Codec.String(), Cid: ts.t.cid}}
+	} else {
+		req.Type = livekit.TrackType_AUDIO
+		if req.Source == livekit.TrackSource_UNKNOWN {
+			req.Source = livekit.TrackSource_MICROPHONE
+		}
+		if spec.Channels == 2 {
+			req.Stereo = true
+			req.AudioFeatures = append(req.AudioFeatures, livekit.AudioTrackFeature_TF_STEREO)
+		}
+	}
+	if err := s.send(&livekit.SignalRequest{Message: &livekit.SignalRequest_AddTrack{AddTrack: req}}); err != nil {
+		return // the recovery that follows publishes it again
+	}
+	ts.requested = true
+	ts.deadline = time.Now().Add(s.cfg.PublishTimeout)
+}
+
+func (s *Session) codecEnabled(spec TrackSpec) bool {
+	codecs := s.join.GetEnabledPublishCodecs()
+	if len(codecs) == 0 {
+		return true
+	}
+	for _, c := range codecs {
+		if equalFold(c.GetMime(), spec.Codec.MimeType()) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Session) enabledCodecs() string {
+	out := ""
+	for i, c := range s.join.GetEnabledPublishCodecs() {
+		if i > 0 {
+			out += ", "
+		}
+		out += c.GetMime()
+	}
+	return out
+}
+
+func (s *Session) onTrackPublished(r *livekit.TrackPublishedResponse) {
+	if r.GetTrack() == nil {
+		// Without its TrackInfo the track would get a transceiver (and one
+		// more for each repetition) while it still counts as unpublished.
+		s.log.Warnf("server sent TrackPublished for %s without track info: ignored", r.GetCid())
+		return
+	}
+	for _, ts := range s.tracks {
+		if ts.t.cid != r.GetCid() || ts.info != nil || ts.failed {
+			continue
+		}
+		ts.info = r.GetTrack()
+		ts.t.sid.Store(ts.info.GetSid())
+		s.log.Infof("track %s published as %s", ts.t.spec.Name, ts.info.GetSid())
+		s.syncTrackInfo(ts) // mute or size changed while the request was pending
+		if s.pc == nil {
+			return
+		}
+		tr, err := s.pc.pc.AddTransceiverFromTrack(ts.t.local, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+		if err != nil {
+			s.failTrack(ts, fmt.Errorf("adding the transceiver: %w", err))
+			return
+		}
+		ts.sender = tr.Sender()
+		sender, t := ts.sender, ts.t
+		s.spawn(func() { readRTCP(sender, t) }) // ends when the sender stops with its peer connection
+		s.negotiate()
+		if s.phase == phaseConnected {
+			s.setState(StateConnected, "track "+ts.t.spec.Name+" published")
+		}
+		return
+	}
+}
+
+func (s *Session) onRequestResponse(r *livekit.RequestResponse) {
+	switch r.GetReason() {
+	case livekit.RequestResponse_OK:
+		return
+	case livekit.RequestResponse_QUEUED:
+		// Not a refusal: the server answers with TrackPublished later.
+		s.log.Debugf("server queued request %d: %s", r.GetRequestId(), r.GetMessage())
+		return
+	}
+	if at := r.GetAddTrack(); at != nil {
+		for _, ts := range s.tracks {
+			if ts.t.cid == at.GetCid() && ts.info == nil {
+				s.failTrack(ts, fmt.Errorf("the server refused the track: %s %s", r.GetReason(), r.GetMessage()))
+				s.negotiate()
+			}
+		}
+		return
+	}
+	s.log.Warnf("server refused request %d: %s %s", r.GetRequestId(), r.GetReason(), r.GetMessage())
+}
+
+func (s *Session) failTrack(ts *trackState, err error) {
+	ts.failed = true
+	t := ts.t
+	s.log.Warnf("track %s: %v", t.spec.Name, err)
+	s.disp.post(func() { s.h.OnTrackError(t, err) })
+}
+
+func (s *Session) onRemoveTrack(t *Track) {
+	for i, ts := range s.tracks {
+		if ts.t != t {
+			continue
+		}
+		s.tracks = append(s.tracks[:i], s.tracks[i+1:]...)
+		if ts.sender != nil && s.pc != nil {
+			_ = s.pc.pc.RemoveTrack(ts.sender)
+			s.negotiate()
+		}
+		return
+	}
+}
+
+func (s *Session) onMute(t *Track, muted bool) {
+	for _, ts := range s.tracks {
+		if ts.t != t {
+			continue
+		}
+		if ts.muted != muted {
+			s.log.Infof("track %s: muted=%v", t.spec.Name, muted)
+		}
+		ts.muted = muted
+		if ts.info != nil {
+			s.sendMute(ts)
+		}
+	}
+}
+
+func (s *Session) onVideoSize(t *Track, width, height int) {
+	for _, ts := range s.tracks {
+		if ts.t != t || !t.spec.Codec.IsVideo() || (ts.width == width && ts.height == height) {
+			continue
+		}
+		s.log.Infof("track %s: video size now %dx%d", t.spec.Name, width, height)
+		ts.width, ts.height = width, height
+		if ts.info != nil {
+			s.sendVideoSize(ts)
+		}
+	}
+}
+
+// syncTrackInfo tells the server what changed about a published track since
+// the server's TrackInfo was made (TrackPublished), which is what the server
+// still has after a resume: a mute (EOS) or a new video size that happened
+// while the track was pending or the signalling was down. Both requests are
+// no-ops on the server when nothing changed.
+func (s *Session) syncTrackInfo(ts *trackState) {
+	if ts.info == nil || ts.failed {
+		return
+	}
+	if ts.muted != ts.info.GetMuted() {
+		s.sendMute(ts)
+	}
+	if ts.t.spec.Codec.IsVideo() && (uint32(ts.width) != ts.info.GetWidth() || uint32(ts.height) != ts.info.GetHeight()) {
+		s.sendVideoSize(ts)
+	}
+}
+
+// sendMute and sendVideoSize fail quietly without signalling: a resume
+// repeats them (syncTrackInfo), a full reconnect publishes with the state.
+func (s *Session) sendMute(ts *trackState) {
+	_ = s.send(&livekit.SignalRequest{Message: &livekit.SignalRequest_Mute{Mute: &livekit.MuteTrackRequest{Sid: ts.info.Sid, Muted: ts.muted}}})
+}
+
+func (s *Session) sendVideoSize(ts *trackState) {
+	_ = s.send(&livekit.SignalRequest{Message: &livekit.SignalRequest_UpdateVideoTrack{UpdateVideoTrack: &livekit.UpdateLocalVideoTrack{
+		TrackSid: ts.info.Sid, Width: uint32(ts.width), Height: uint32(ts.height)}}})
+}
+
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
