@@ -21,6 +21,8 @@ type valueSpec interface {
 	// typeDoc is the type's name and, when narrower than the type's, its range.
 	typeDoc() (name, valueRange string)
 	defaultDoc() string
+	// valueDoc shows v (a property's value, nil for NULL) as defaultDoc shows the default.
+	valueDoc(v *glib.Value) string
 }
 
 type boolType struct{ def bool }
@@ -34,6 +36,10 @@ func (t boolType) paramSpec(n, k, b *C.char, flags C.GParamFlags) *C.GParamSpec 
 }
 func (boolType) typeDoc() (string, string) { return "gboolean", "" }
 func (t boolType) defaultDoc() string      { return strings.ToUpper(fmt.Sprint(t.def)) }
+func (boolType) valueDoc(v *glib.Value) string {
+	b, _ := v.GoValue()
+	return strings.ToUpper(fmt.Sprint(b))
+}
 
 type stringType struct{ def *string }
 
@@ -55,6 +61,13 @@ func (t stringType) defaultDoc() string {
 	}
 	return "`" + *t.def + "`"
 }
+func (stringType) valueDoc(v *glib.Value) string {
+	if v == nil {
+		return stringType{}.defaultDoc()
+	}
+	str, _ := v.GetString()
+	return stringType{&str}.defaultDoc()
+}
 
 type uintType struct{ min, max, def uint }
 
@@ -67,7 +80,8 @@ func (t uintType) typeDoc() (string, string) {
 	}
 	return "guint", fmt.Sprintf("%d..%s", t.min, limitDoc(int64(t.max)))
 }
-func (t uintType) defaultDoc() string { return fmt.Sprint(t.def) }
+func (t uintType) defaultDoc() string          { return fmt.Sprint(t.def) }
+func (uintType) valueDoc(v *glib.Value) string { return goValueDoc(v) }
 
 type intType struct{ min, max, def int }
 
@@ -80,7 +94,13 @@ func (t intType) typeDoc() (string, string) {
 	}
 	return "gint", fmt.Sprintf("%d..%s", t.min, limitDoc(int64(t.max)))
 }
-func (t intType) defaultDoc() string { return fmt.Sprint(t.def) }
+func (t intType) defaultDoc() string          { return fmt.Sprint(t.def) }
+func (intType) valueDoc(v *glib.Value) string { return goValueDoc(v) }
+
+func goValueDoc(v *glib.Value) string {
+	n, _ := v.GoValue()
+	return fmt.Sprint(n)
+}
 
 func limitDoc(max int64) string {
 	switch max {
@@ -145,6 +165,11 @@ func (t enumType) defaultDoc() string {
 	return "`" + strings.Join(nicks, "+") + "`"
 }
 
+func (t enumType) valueDoc(v *glib.Value) string {
+	t.def = t.fromValue(nativeValue(v))
+	return t.defaultDoc()
+}
+
 type nickValue struct {
 	nick  string
 	value int
@@ -175,6 +200,9 @@ func (capsType) paramSpec(n, k, b *C.char, flags C.GParamFlags) *C.GParamSpec {
 }
 func (capsType) typeDoc() (string, string) { return "GstCaps", "" }
 func (t capsType) defaultDoc() string      { return "`" + t.def + "`" }
+func (capsType) valueDoc(v *glib.Value) string {
+	return "`" + deref(takeCString(C.lk_value_dup_caps_string(nativeValue(v)))) + "`"
+}
 
 type structureType struct{}
 
@@ -183,6 +211,12 @@ func (structureType) paramSpec(n, k, b *C.char, flags C.GParamFlags) *C.GParamSp
 }
 func (structureType) typeDoc() (string, string) { return "GstStructure", "" }
 func (structureType) defaultDoc() string        { return "NULL" }
+func (structureType) valueDoc(v *glib.Value) string {
+	if v == nil {
+		return "NULL"
+	}
+	return "`" + deref(takeCString(C.lk_value_dup_structure_string(nativeValue(v)))) + "`"
+}
 
 type stringArrayType struct{ elem string }
 
@@ -193,6 +227,13 @@ func (t stringArrayType) paramSpec(n, k, b *C.char, flags C.GParamFlags) *C.GPar
 }
 func (stringArrayType) typeDoc() (string, string) { return "GstValueArray of gchararray", "" }
 func (stringArrayType) defaultDoc() string        { return "`<>`" }
+func (stringArrayType) valueDoc(v *glib.Value) string {
+	var list []string
+	for i := C.guint(0); i < C.lk_value_array_size(nativeValue(v)); i++ {
+		list = append(list, C.GoString(C.lk_value_array_string(nativeValue(v), i)))
+	}
+	return "`<" + strings.Join(list, ", ") + ">`"
+}
 
 type objectType struct{ gtype func() C.GType }
 
@@ -201,6 +242,12 @@ func (t objectType) paramSpec(n, k, b *C.char, flags C.GParamFlags) *C.GParamSpe
 }
 func (t objectType) typeDoc() (string, string) { return C.GoString(C.g_type_name(t.gtype())), "" }
 func (objectType) defaultDoc() string          { return "NULL" }
+func (objectType) valueDoc(v *glib.Value) string {
+	if v == nil {
+		return "NULL"
+	}
+	return "`" + v.TypeName() + "`"
+}
 
 // propertiesDoc is a table as docs/properties.md shows it: one row a property.
 func propertiesDoc[S any](props []property[S]) string {
