@@ -80,6 +80,8 @@ type Session struct {
 	plan          []string
 	everConnected bool
 	governor      bitrateGovernor
+	out           outbox          // reliable data packets (dataqueue.go)
+	meta          participantMeta // name, metadata, attributes set at runtime (metadata.go)
 }
 
 // trackState is the session goroutine's view of a track in the current
@@ -147,7 +149,7 @@ func New(cfg Config, h Handler) (*Session, error) {
 		ctx: ctx, cancel: cancel,
 		events: make(chan event, 1024), done: make(chan struct{}),
 		disp: newDispatcher(), url0: shownURL, curURL: shownURL,
-		failedURLs: map[string]bool{}, backoff: backoff,
+		failedURLs: map[string]bool{}, backoff: backoff, out: newOutbox(),
 	}
 	s.disp.onPanic = func(r any) { s.log.Errorf("handler panicked: %v", r) }
 	return s, nil

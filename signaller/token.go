@@ -52,6 +52,8 @@ func (c Credentials) Token() (string, error) {
 	g := &auth.VideoGrant{RoomJoin: true, Room: c.Room}
 	g.SetCanPublish(true)
 	g.SetCanPublishData(true)
+	// Name, metadata and attributes can change at runtime (session.SetName, …).
+	g.SetCanUpdateOwnMetadata(true)
 	// Must be an explicit false: a nil canSubscribe counts as granted, which
 	// makes the subscriber PC primary and the server then waits for an answer
 	// to its offer and drops us after 60 s (docs/protocol.md, "The subscriber offer").

@@ -88,7 +88,7 @@ func TestTokenClaims(t *testing.T) {
 		t.Fatalf("ttl %v", ttl)
 	}
 	g := grants.Video
-	if !g.RoomJoin || g.Room != "room1" || !g.GetCanPublish() || g.GetCanSubscribe() || !g.GetCanPublishData() {
+	if !g.RoomJoin || g.Room != "room1" || !g.GetCanPublish() || g.GetCanSubscribe() || !g.GetCanPublishData() || !g.GetCanUpdateOwnMetadata() {
 		t.Fatalf("grant %+v", g)
 	}
 

@@ -1,6 +1,7 @@
 package signallertest
 
 import (
+	"fmt"
 	"io"
 	"sync"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/livekit/protocol/signalling"
 	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
+	"google.golang.org/protobuf/proto"
 )
 
 const gatherTimeout = 2 * time.Second
@@ -24,6 +26,11 @@ type answerer struct {
 	// candidates that came before the first offer
 	pending []webrtc.ICECandidateInit
 	closed  bool
+
+	dataMu   sync.Mutex // the data channels' callbacks run on pion's goroutines
+	channels map[string]*webrtc.DataChannel
+	received []*livekit.DataPacket // in arrival order; reliable ones once per sequence
+	lastSeq  uint32                // highest reliable sequence received, as livekit-server keeps it
 }
 
 func newAnswerer(t testing.TB) *answerer {
@@ -47,8 +54,59 @@ func newAnswerer(t testing.TB) *answerer {
 		// pion's callback goroutine reads until the peer connection closes.
 		_, _ = io.Copy(io.Discard, trackReader{tr})
 	})
+	pc.OnDataChannel(a.onDataChannel)
 	a.pc = pc
 	return a
+}
+
+// onDataChannel keeps what the client sends, dropping a reliable packet
+// whose sequence was seen, as livekit-server does.
+func (a *answerer) onDataChannel(dc *webrtc.DataChannel) {
+	a.dataMu.Lock()
+	if a.channels == nil {
+		a.channels = map[string]*webrtc.DataChannel{}
+	}
+	a.channels[dc.Label()] = dc
+	a.dataMu.Unlock()
+	dc.OnMessage(func(m webrtc.DataChannelMessage) {
+		dp := &livekit.DataPacket{}
+		if proto.Unmarshal(m.Data, dp) != nil {
+			return
+		}
+		a.dataMu.Lock()
+		defer a.dataMu.Unlock()
+		if dc.Label() == "_reliable" && dp.GetSequence() > 0 {
+			if dp.GetSequence() <= a.lastSeq {
+				return
+			}
+			a.lastSeq = dp.GetSequence()
+		}
+		a.received = append(a.received, dp)
+	})
+}
+
+func (a *answerer) data() ([]*livekit.DataPacket, uint32) {
+	a.dataMu.Lock()
+	defer a.dataMu.Unlock()
+	return append([]*livekit.DataPacket(nil), a.received...), a.lastSeq
+}
+
+func (a *answerer) sendData(dp *livekit.DataPacket, reliable bool) error {
+	label := "_lossy"
+	if reliable {
+		label = "_reliable"
+	}
+	a.dataMu.Lock()
+	dc := a.channels[label]
+	a.dataMu.Unlock()
+	if dc == nil {
+		return fmt.Errorf("signallertest: no %s data channel from the client yet", label)
+	}
+	b, err := proto.Marshal(dp)
+	if err != nil {
+		return err
+	}
+	return dc.Send(b)
 }
 
 type trackReader struct{ tr *webrtc.TrackRemote }
