@@ -19,7 +19,12 @@ var (
 	// ErrDataDropped: a lossy packet sent while the data channel is not
 	// open (connecting, recovering) is dropped, as LiveKit's SDKs do.
 	ErrDataDropped = errors.New("lossy data packet dropped: not connected")
+	// ErrDataTooLarge: one packet must fit an SCTP message (64 KiB with
+	// pion's and livekit-server's default max-message-size).
+	ErrDataTooLarge = errors.New("data packet larger than 64 KiB")
 )
+
+const maxDataPacketSize = 64 << 10
 
 // DataMessage is a user data packet another participant sent to this one.
 type DataMessage struct {
@@ -69,6 +74,13 @@ func (s *Session) publishPackets(pkts []*livekit.DataPacket, reliable bool) erro
 }
 
 func (s *Session) onPublish(pkts []*livekit.DataPacket, reliable bool) error {
+	sizes := make([]int, len(pkts))
+	for i, p := range pkts {
+		// The sequence number the outbox adds takes at most 6 bytes.
+		if sizes[i] = proto.Size(p); sizes[i]+6 > maxDataPacketSize {
+			return fmt.Errorf("%w: %d bytes", ErrDataTooLarge, sizes[i])
+		}
+	}
 	if !reliable {
 		dc := s.openDataChannel(false)
 		if dc == nil {
@@ -84,10 +96,6 @@ func (s *Session) onPublish(pkts []*livekit.DataPacket, reliable bool) error {
 			}
 		}
 		return nil
-	}
-	sizes := make([]int, len(pkts))
-	for i, p := range pkts {
-		sizes[i] = proto.Size(p)
 	}
 	if !s.out.fits(sizes) {
 		return fmt.Errorf("%w (%d packets, %d bytes waiting; at most %d packets, %d bytes)",
