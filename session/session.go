@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -106,6 +107,7 @@ func New(cfg Config, h Handler) (*Session, error) {
 	creds := signaller.Credentials{
 		APIKey: cfg.APIKey, APISecret: cfg.APISecret, Room: cfg.Room,
 		Identity: cfg.Identity, Name: cfg.Name, AuthToken: cfg.AuthToken,
+		Metadata: cfg.Metadata, Attributes: maps.Clone(cfg.Attributes),
 	}
 	if _, err := signaller.BuildURL(cfg.URL, signaller.URLParams{}); err != nil {
 		return nil, err

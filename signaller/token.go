@@ -15,6 +15,10 @@ const DefaultTokenTTL = 6 * time.Hour
 type Credentials struct {
 	APIKey, APISecret, Room, Identity, Name, AuthToken string
 	TTL                                                time.Duration // 0 -> DefaultTokenTTL
+	// Metadata and Attributes go into minted tokens, so the participant
+	// joins with them.
+	Metadata   string
+	Attributes map[string]string
 }
 
 // Validate names the missing GStreamer property. With AuthToken set nothing
@@ -69,6 +73,12 @@ func (c Credentials) Token() (string, error) {
 		SetValidFor(ttl)
 	if c.Name != "" {
 		at.SetName(c.Name)
+	}
+	if c.Metadata != "" {
+		at.SetMetadata(c.Metadata)
+	}
+	if len(c.Attributes) > 0 {
+		at.SetAttributes(c.Attributes)
 	}
 	tok, err := at.ToJWT()
 	if err != nil {

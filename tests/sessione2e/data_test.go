@@ -325,12 +325,20 @@ func TestNameMetadataAttributesReachTheRoomAndSurviveAFullReconnect(t *testing.T
 		srv := harness.StartServer(t, harness.ServerOptions{Version: v})
 		room := "meta"
 		peer := joinPeer(t, srv, room)
-		s, ev, _, _ := startThroughProxy(t, srv, room, nil)
+		// The join's values are in the minted token; floor is removed at
+		// runtime, and must stay removed though every new token has it.
+		s, ev, _, _ := startThroughProxy(t, srv, room, func(c *session.Config) {
+			c.Metadata, c.Attributes = "at join", map[string]string{"kind": "encoder", "floor": "2"}
+		})
+		first, _ := ev.waitState(0, time.Second, isState(session.StateConnected))
+		peer.waitFor(t, "the join's metadata and attributes", 10*time.Second, func() bool {
+			rp := peer.room.GetParticipantByIdentity("pub")
+			return rp != nil && rp.Name() == "publisher" && rp.Metadata() == "at join" && rp.Attributes()["floor"] == "2"
+		})
 		_ = s.SetName("Camera 1")
 		_ = s.SetMetadata(`{"where":"hall"}`)
-		_ = s.SetAttributes(map[string]string{"kind": "camera", "floor": "2"})
+		_ = s.SetAttributes(map[string]string{"kind": "camera"})
 		_ = s.SetAttributes(map[string]string{"floor": ""})
-		first, _ := ev.waitState(0, time.Second, isState(session.StateConnected))
 		seen := func(sid string) func() bool {
 			return func() bool {
 				rp := peer.room.GetParticipantByIdentity("pub")
