@@ -22,6 +22,8 @@ var (
 	// ErrDataTooLarge: one packet must fit an SCTP message (64 KiB with
 	// pion's and livekit-server's default max-message-size).
 	ErrDataTooLarge = errors.New("data packet larger than 64 KiB")
+	// ErrNotStarted: data is sent from Start on.
+	ErrNotStarted = errors.New("session not started")
 )
 
 const maxDataPacketSize = 64 << 10
@@ -61,6 +63,9 @@ func (s *Session) PublishData(payload []byte, topic string, reliable bool, desti
 // publishPackets hands packets that belong together (a text stream) to
 // the session goroutine: all are queued, or none.
 func (s *Session) publishPackets(pkts []*livekit.DataPacket, reliable bool) error {
+	if !s.started.Load() {
+		return ErrNotStarted // nothing would answer before Start
+	}
 	reply := make(chan error, 1)
 	if !s.post(evCall(func(s *Session) { reply <- s.onPublish(pkts, reliable) })) {
 		return ErrClosed

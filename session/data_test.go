@@ -215,3 +215,14 @@ func TestTextStreamIsHeaderChunksTrailer(t *testing.T) {
 		t.Fatalf("%d packets; chunks join to the text: %v", len(got), joined == text)
 	}
 }
+
+func TestDataBeforeStartDoesNotBlock(t *testing.T) {
+	s, err := New(Config{URL: "ws://127.0.0.1:1", APIKey: "key", APISecret: "secret-of-the-test", Room: "r", Identity: "i"}, newWatcher())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.PublishData([]byte("x"), "", true, nil); !errors.Is(err, ErrNotStarted) {
+		t.Fatalf("before Start: %v, want ErrNotStarted", err)
+	}
+}
