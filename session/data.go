@@ -153,7 +153,10 @@ func (s *Session) dataAfterTransition(h happening, from state) {
 		s.log.Debugf("resumed: the server has our reliable data up to sequence %d", h.resume.GetLastMessageSeq())
 		s.out.resumed(h.resume.GetLastMessageSeq())
 	}
-	if from.phase == phaseConnected && s.phase != phaseConnected && s.pc != nil && s.pc.reliable != nil {
+	// While recovering, acknowledgements may still come in on the old
+	// peer connection: every step forgets what it has acknowledged, so a
+	// full reconnect sends again as little as it can.
+	if s.phase != phaseConnected && s.pc != nil && s.pc.reliable != nil {
 		s.out.trim(s.pc.reliable.BufferedAmount())
 	}
 	if s.phase == phaseConnected {
