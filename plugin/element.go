@@ -31,11 +31,13 @@ type element struct {
 	// taken by hand (signaller_swap.go), not one owned by a Go finalizer.
 	sigRefManual bool
 	props        elementProps
-	pads         map[*C.GstPad]*sinkPad
-	nextVideo    uint
-	nextAudio    uint
-	sess         *session.Session
-	handler      *handler
+	// upstreamBitrateControl is the upstream-bitrate-control property (upstream.go).
+	upstreamBitrateControl bool
+	pads                   map[*C.GstPad]*sinkPad
+	nextVideo              uint
+	nextAudio              uint
+	sess                   *session.Session
+	handler                *handler
 }
 
 func (e *element) New() glib.GoObjectSubclass {
