@@ -18,6 +18,24 @@ import (
 // that encoder's own unit (encoderinfo). An encoder the table does not know
 // gets one WARNING per pad.
 
+// startUpstreamEncoders runs when the session is connected: a new publisher
+// connection's estimator starts at start-bitrate and reports changes only,
+// so with upstream-bitrate-control the application's encoders get their
+// share of the last estimate (start-bitrate before the first) right away
+// instead of at the first change.
+func (e *element) startUpstreamEncoders() {
+	e.mu.Lock()
+	on, sess, bps := e.upstreamBitrateControl, e.sess, int(e.props.ref.encoderBitrate())
+	e.mu.Unlock()
+	if !on {
+		return
+	}
+	if sess != nil && sess.TargetBitrate() > 0 {
+		bps = sess.TargetBitrate()
+	}
+	e.applyTargetBitrate(bps)
+}
+
 // setUpstreamEncoderBitrate sets the encoder upstream of encoded pad p to
 // bps bit/s; false when p is not an encoded video pad or no known encoder
 // was found. ghost is p's ghost pad, held by the caller.
