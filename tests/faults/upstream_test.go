@@ -14,32 +14,37 @@ import (
 // Encoded input with upstream-bitrate-control: the application's encoder,
 // found upstream through h264parse and a queue, follows the estimate.
 
-// upstreamX264 is the application's branch: its own x264enc, well above
-// 600 kbit/s on snow, behind a parser and a queue.
-func upstreamX264(kbps int) string {
-	return rawSnowVideo + fmt.Sprintf(" ! x264enc name=appenc tune=zerolatency speed-preset=ultrafast key-int-max=60 bitrate=%d ! h264parse ! queue", kbps)
+// upstreamX264 is the application's branch: its own x264enc on snow (every
+// bit costs), then path up to golivekitsink.
+func upstreamX264(kbps int, path string) string {
+	return rawSnowVideo + fmt.Sprintf(" ! x264enc name=appenc tune=zerolatency speed-preset=ultrafast key-int-max=60 bitrate=%d ! %s", kbps, path)
 }
+
+// longPath has every kind of element the walk goes through: a tee, a
+// capsfilter, identity, valve, and a bin (its ghost pads) around the
+// parser and a queue.
+const longPath = "tee ! queue ! video/x-h264 ! identity ! valve ! ( h264parse ! queue )"
 
 // TestUpstreamEncoderFollowsAThinUplink: the plugged encoder's thin-uplink
 // test with the application's x264enc upstream of an encoded pad.
 func TestUpstreamEncoderFollowsAThinUplink(t *testing.T) {
 	forEachVersion(t, func(t *testing.T, v string) {
-		encoderFollowsAThinUplink(t, newWorld(t, v, worldOptions{netns: true, video: upstreamX264(2000),
+		encoderFollowsAThinUplink(t, newWorld(t, v, worldOptions{netns: true, video: upstreamX264(2000, "h264parse ! queue"),
 			elemProps: "upstream-bitrate-control=true start-bitrate=2000000"}))
 	})
 }
 
 // TestUpstreamBitrateControlOnlyWhenAsked: with max-bitrate=300000 the
 // estimator never allows more than 300 kbit/s. The application's x264enc at
-// 1500 kbit/s keeps its rate (as the subscriber measures it) when the
-// property is off, and drops to the estimate when it is on. Not a server
-// feature: the newest server version only.
+// 1500 kbit/s, behind longPath, keeps its rate (as the subscriber measures
+// it) when the property is off, and drops to the estimate when it is on.
+// Not a server feature: the newest server version only.
 func TestUpstreamBitrateControlOnlyWhenAsked(t *testing.T) {
 	versions := harness.Versions()
 	v := versions[len(versions)-1]
 	for _, on := range []bool{false, true} {
 		t.Run(fmt.Sprintf("upstream-bitrate-control=%v", on), func(t *testing.T) {
-			w := newWorld(t, v, worldOptions{video: upstreamX264(1500),
+			w := newWorld(t, v, worldOptions{video: upstreamX264(1500, longPath),
 				elemProps: fmt.Sprintf("upstream-bitrate-control=%v start-bitrate=300000 max-bitrate=300000", on)})
 			w.waitPublishing()
 			time.Sleep(2 * time.Second) // x264enc's rate control settles after a change
