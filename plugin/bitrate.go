@@ -49,7 +49,7 @@ func (e *element) applyTargetBitrate(bps int) {
 		}
 	}
 	lo, hi := e.props.ref.minBitrate, e.props.ref.maxBitrate
-	upstream := e.upstreamBitrateControl
+	upstream := e.props.upstreamBitrateControl
 	e.mu.Unlock()
 	defer func() {
 		for _, g := range ghosts {

@@ -31,13 +31,11 @@ type element struct {
 	// taken by hand (signaller_swap.go), not one owned by a Go finalizer.
 	sigRefManual bool
 	props        elementProps
-	// upstreamBitrateControl is the upstream-bitrate-control property (upstream.go).
-	upstreamBitrateControl bool
-	pads                   map[*C.GstPad]*sinkPad
-	nextVideo              uint
-	nextAudio              uint
-	sess                   *session.Session
-	handler                *handler
+	pads         map[*C.GstPad]*sinkPad
+	nextVideo    uint
+	nextAudio    uint
+	sess         *session.Session
+	handler      *handler
 }
 
 func (e *element) New() glib.GoObjectSubclass {
@@ -46,7 +44,7 @@ func (e *element) New() glib.GoObjectSubclass {
 
 func (e *element) ClassInit(klass *glib.ObjectClass) {
 	C.lk_element_class_setup(C.gpointer(klass.Unsafe()))
-	klass.InstallProperties(elementPropSpecs())
+	installProperties(klass, elementProperties)
 	C.lk_install_simulate_signal(C.gpointer(klass.Unsafe()))
 	C.lk_install_encoder_setup_signal(C.gpointer(klass.Unsafe()))
 }

@@ -25,7 +25,7 @@ import (
 // instead of at the first change.
 func (e *element) startUpstreamEncoders() {
 	e.mu.Lock()
-	on, sess, bps := e.upstreamBitrateControl, e.sess, int(e.props.ref.encoderBitrate())
+	on, sess, bps := e.props.upstreamBitrateControl, e.sess, int(e.props.ref.encoderBitrate())
 	e.mu.Unlock()
 	if !on {
 		return
