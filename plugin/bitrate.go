@@ -78,6 +78,10 @@ func (p *sinkPad) setEncoderBitrate(bps uint) bool {
 	if p.chain == nil || p.chain.encoder == nil {
 		return false
 	}
+	if len(p.chain.layers) > 0 {
+		p.setLayerBitrates(bps, int(p.e.minBitrate()))
+		return true
+	}
 	info, ok := encoderinfo.Lookup(p.chain.encoderFactory)
 	if !ok || !isVideoCodec(info.Codec) {
 		return false

@@ -11,6 +11,7 @@ import (
 	"unsafe"
 
 	"github.com/golivekitsink/golivekitsink/rtp"
+	"github.com/golivekitsink/golivekitsink/simulcast"
 )
 
 // A chain is the short run of GStreamer elements behind one request pad:
@@ -40,6 +41,8 @@ type chainSpec struct {
 	steps []chainStep
 	// sinkCaps is what the appsink accepts: the form session.Track.WriteFrame wants.
 	sinkCaps string
+	// layers: raw video encoded as 2-3 simulcast layers (simulcastchain.go).
+	layers []simulcast.Layer
 }
 
 const (
@@ -89,12 +92,15 @@ type chain struct {
 	// encoder is the plugged encoder (raw input), one of elems; nil otherwise.
 	encoder        *C.GstElement
 	encoderFactory string
+	// layers: one branch per simulcast layer, low to high (raw simulcast).
+	layers []*layerBranch
 }
 
 // sinkCtx is what the appsink callbacks see (through a cgo.Handle).
 type sinkCtx struct {
 	pad   *sinkPad
 	codec rtp.Codec
+	layer *layerBranch // the simulcast layer this appsink ends; nil otherwise
 }
 
 type chainError struct {
@@ -136,58 +142,82 @@ func buildChain(e *element, p *sinkPad, cs *chainSpec, gen int) (*chain, error) 
 		c.teardown(e, p.ghost)
 		return nil, err
 	}
+	if len(cs.layers) > 0 {
+		return buildSimulcastChain(e, p, cs, gen)
+	}
 	for _, st := range cs.steps {
-		if st.optional && !factoryExists(st.factory) {
-			continue
+		el, err := c.addStep(e, p, st, fmt.Sprintf("%s-%s-%d", p.name, st.factory, gen), cs.media)
+		if err != nil {
+			return fail(err)
 		}
-		el := makeElement(st.factory, fmt.Sprintf("%s-%s-%d", p.name, st.factory, gen))
-		if el == nil {
-			return fail(&chainError{missingPlugin: true,
-				text: fmt.Sprintf("%s: GStreamer element %q is missing (needed for %s input)", p.name, st.factory, cs.media)})
+		if el != nil {
+			filters = append(filters, st.capsOut)
 		}
-		if !st.encoder || !e.emitEncoderSetup(p.name, el) {
-			for _, kv := range st.args {
-				withCString(kv[0], func(k *C.char) {
-					withCString(kv[1], func(v *C.char) { C.lk_set_arg(el, k, v) })
-				})
-			}
-		}
-		C.gst_object_ref_sink(C.gpointer(el)) // the chain's own ref, see teardown
-		if C.gst_bin_add(asBin(e.gst), el) == 0 {
-			C.gst_object_unref(C.gpointer(el))
-			return fail(&chainError{text: fmt.Sprintf("%s: cannot add %s to the bin", p.name, st.factory)})
-		}
-		c.elems = append(c.elems, el)
-		if st.encoder {
-			c.encoder, c.encoderFactory = el, st.factory
-		}
-		filters = append(filters, st.capsOut)
 	}
 
-	sink := makeElement("appsink", fmt.Sprintf("%s-appsink-%d", p.name, gen))
-	if sink == nil {
-		return fail(&chainError{missingPlugin: true, text: p.name + `: GStreamer element "appsink" is missing (gst-plugins-base)`})
+	sink, err := c.addAppsink(e, p, fmt.Sprintf("%s-appsink-%d", p.name, gen), &sinkCtx{pad: p, codec: cs.codec})
+	if err != nil {
+		return fail(err)
 	}
-	withCString("caps", func(k *C.char) {
-		withCString(cs.sinkCaps, func(v *C.char) { C.lk_set_arg(sink, k, v) })
-	})
-	h := cgo.NewHandle(&sinkCtx{pad: p, codec: cs.codec})
+	c.appsink = sink
+
+	for i := 0; i+1 < len(c.elems); i++ {
+		if !linkFiltered(c.elems[i], c.elems[i+1], filters[i]) {
+			return fail(&chainError{text: fmt.Sprintf("%s: cannot link the %s chain (caps %q)", p.name, cs.media, filters[i])})
+		}
+	}
+	return c.start(e, p, fail)
+}
+
+// addStep creates one step's element, configures it and adds it to the
+// bin and the chain; nil (no error) for a missing optional step.
+func (c *chain) addStep(e *element, p *sinkPad, st chainStep, name, media string) (*C.GstElement, error) {
+	if st.optional && !factoryExists(st.factory) {
+		return nil, nil
+	}
+	el := makeElement(st.factory, name)
+	if el == nil {
+		return nil, &chainError{missingPlugin: true,
+			text: fmt.Sprintf("%s: GStreamer element %q is missing (needed for %s input)", p.name, st.factory, media)}
+	}
+	if !st.encoder || !e.emitEncoderSetup(p.name, el) {
+		for _, kv := range st.args {
+			setArg(el, kv[0], kv[1])
+		}
+	}
+	C.gst_object_ref_sink(C.gpointer(el)) // the chain's own ref, see teardown
+	if C.gst_bin_add(asBin(e.gst), el) == 0 {
+		C.gst_object_unref(C.gpointer(el))
+		return nil, &chainError{text: fmt.Sprintf("%s: cannot add %s to the bin", p.name, st.factory)}
+	}
+	c.elems = append(c.elems, el)
+	if st.encoder {
+		c.encoder, c.encoderFactory = el, st.factory
+	}
+	return el, nil
+}
+
+// addAppsink creates the appsink that hands ctx's frames to the session.
+func (c *chain) addAppsink(e *element, p *sinkPad, name string, ctx *sinkCtx) (*C.GstElement, error) {
+	sink := makeElement("appsink", name)
+	if sink == nil {
+		return nil, &chainError{missingPlugin: true, text: p.name + `: GStreamer element "appsink" is missing (gst-plugins-base)`}
+	}
+	setArg(sink, "caps", c.spec.sinkCaps)
+	h := cgo.NewHandle(ctx)
 	C.lk_appsink_setup(sink, C.uintptr_t(h)) // the appsink deletes h when it goes away
 	C.gst_object_ref_sink(C.gpointer(sink))
 	if C.gst_bin_add(asBin(e.gst), sink) == 0 {
 		C.gst_object_unref(C.gpointer(sink))
-		return fail(&chainError{text: p.name + ": cannot add appsink to the bin"})
+		return nil, &chainError{text: p.name + ": cannot add appsink to the bin"}
 	}
 	c.elems = append(c.elems, sink)
-	c.appsink = sink
+	return sink, nil
+}
 
-	for i := 0; i+1 < len(c.elems); i++ {
-		ok := false
-		withCString(filters[i], func(f *C.char) { ok = C.lk_link_filtered(c.elems[i], c.elems[i+1], f) != 0 })
-		if !ok {
-			return fail(&chainError{text: fmt.Sprintf("%s: cannot link the %s chain (caps %q)", p.name, cs.media, filters[i])})
-		}
-	}
+// start brings the chain's elements to the bin's state, sinks first, and
+// points the ghost pad at the first one.
+func (c *chain) start(e *element, p *sinkPad, fail func(error) (*chain, error)) (*chain, error) {
 	for i := len(c.elems) - 1; i >= 0; i-- {
 		C.gst_element_sync_state_with_parent(c.elems[i])
 	}
@@ -195,6 +225,18 @@ func buildChain(e *element, p *sinkPad, cs *chainSpec, gen int) (*chain, error) 
 		return fail(&chainError{text: p.name + ": cannot set the ghost pad target"})
 	}
 	return c, nil
+}
+
+func setArg(el *C.GstElement, key, value string) {
+	withCString(key, func(k *C.char) {
+		withCString(value, func(v *C.char) { C.lk_set_arg(el, k, v) })
+	})
+}
+
+func linkFiltered(a, b *C.GstElement, caps string) bool {
+	ok := false
+	withCString(caps, func(f *C.char) { ok = C.lk_link_filtered(a, b, f) != 0 })
+	return ok
 }
 
 // teardown unhooks the ghost pad and removes the chain's elements from the
@@ -218,6 +260,7 @@ func (c *chain) teardown(e *element, ghost *C.GstPad) {
 	c.elems = nil
 	c.appsink = nil
 	c.encoder = nil
+	c.layers = nil
 }
 
 // emitEncoderSetup emits encoder-setup("unique", pad, encoder) like

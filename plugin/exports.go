@@ -71,7 +71,7 @@ func goLkSample(h C.uintptr_t, data unsafe.Pointer, size C.size_t, pts C.int64_t
 	}()
 	ctx = cgo.Handle(h).Value().(*sinkCtx)
 	testPanic("new-sample")
-	t := ctx.pad.track.Load()
+	t := ctx.pad.publishedTrack()
 	if t == nil || size == 0 {
 		return C.GST_FLOW_OK // not published (yet): live media is dropped
 	}
@@ -80,6 +80,12 @@ func goLkSample(h C.uintptr_t, data unsafe.Pointer, size C.size_t, pts C.int64_t
 	}
 	// The frame points into the mapped GstBuffer; it is valid for this call only.
 	frame := unsafe.Slice((*byte)(data), int(size))
+	if layered, err := writeLayerFrame(ctx, t, frame, pts); layered {
+		if err != nil {
+			ctx.pad.e.debugf("%s: layer frame not sent: %v", ctx.pad.name, err)
+		}
+		return C.GST_FLOW_OK
+	}
 	if err := t.WriteFrame(frame, time.Duration(pts)); err != nil {
 		ctx.pad.e.debugf("%s: frame not sent: %v", ctx.pad.name, err)
 	}

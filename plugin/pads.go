@@ -16,6 +16,7 @@ import (
 	"github.com/go-gst/go-gst/gst"
 	"github.com/golivekitsink/golivekitsink/rtp"
 	"github.com/golivekitsink/golivekitsink/session"
+	"github.com/golivekitsink/golivekitsink/simulcast"
 )
 
 // sinkPad is one request pad (video_N / audio_N): a ghost pad whose
@@ -35,6 +36,10 @@ type sinkPad struct {
 	// keyframe requests, which must not wait for a chain build.
 	sinkMu  sync.Mutex
 	appsink *C.GstElement
+	layers  []*layerBranch // raw simulcast: the chain's layers (dynacast.go)
+
+	// grp is the simulcast group the pad's frames go to (simulcastgroup.go).
+	grp atomic.Pointer[simulcastGroup]
 
 	// track is read for every frame; nil while there is no published track.
 	track atomic.Pointer[session.Track]
@@ -46,6 +51,7 @@ type sinkPad struct {
 	// Guarded by element.mu.
 	spec     *session.TrackSpec
 	released bool
+	member   *groupMember // a simulcast group pad's layer, once it has caps
 }
 
 // RequestNewPad creates video_N / audio_N (a requested name is ignored,
@@ -116,6 +122,7 @@ func (e *element) ReleasePad(self *gst.Element, pad *gst.Pad) {
 	p.chain = nil
 	p.mu.Unlock()
 	p.setAppsink(nil)
+	p.setLayerBranches(nil)
 	c.teardown(e, ghost)
 	C.gst_pad_set_active(ghost, 0)
 	C.gst_element_remove_pad(e.gst, ghost)
@@ -159,7 +166,11 @@ func (p *sinkPad) onCaps(ci capsInfo) bool {
 	var cs *chainSpec
 	if ci.raw() && strings.HasPrefix(ci.media, "video") == p.video {
 		var err error
-		if cs, err = e.rawChainSpec(p, ci, C.lk_pad_upstream_is_live(p.ghost) != 0); err != nil {
+		cs, err = e.rawChainSpec(p, ci, C.lk_pad_upstream_is_live(p.ghost) != 0)
+		if err == nil {
+			cs, err = p.simulcastSpec(ci, cs)
+		}
+		if err != nil {
 			postError(e.gst, C.lk_core_error_quark(), C.GST_CORE_ERROR_MISSING_PLUGIN, err.Error(), "")
 			return false
 		}
@@ -182,6 +193,12 @@ func (p *sinkPad) onCaps(ci capsInfo) bool {
 		}
 	}
 	capsStr := ci.str
+	if group := p.simulcastGroup(); group != "" && p.video && !ci.raw() {
+		return p.onGroupCaps(cs, spec, group)
+	}
+	if len(cs.layers) > 0 {
+		spec.Layers = simulcast.Specs(cs.layers, int(e.startBitrate()))
+	}
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -209,6 +226,7 @@ func (p *sinkPad) onCaps(ci capsInfo) bool {
 		e.infof("%s: caps changed to %s, rebuilding", p.name, capsStr)
 		e.dropTrack(p)
 		p.setAppsink(nil)
+		p.setLayerBranches(nil)
 		p.chain.teardown(e, p.ghost)
 		p.chain = nil
 	}
@@ -224,6 +242,7 @@ func (p *sinkPad) onCaps(ci capsInfo) bool {
 	}
 	p.chain = c
 	p.setAppsink(c.appsink)
+	p.setLayerBranches(c.layers)
 	e.debugf("%s: %s chain built for %s", p.name, cs.codec, capsStr)
 
 	e.mu.Lock()

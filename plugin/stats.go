@@ -77,6 +77,7 @@ func (e *element) statsString() string {
 			"fir-count=(guint64)%d, round-trip-time=(double)%g, fraction-lost=(double)%g;",
 			gstString(t.SID()), gstString(t.Spec().Codec.MimeType()), st.FramesSent, st.FramesDropped,
 			st.PacketsSent, st.BytesSent, st.NACKs, st.PLIs, st.FIRs, st.RTT.Seconds(), st.FractionLost)
+		inner = strings.TrimSuffix(inner, ";") + p.layerStatsFields(t) + ";"
 		f = append(f, p.name+"=(structure)"+gstQuote(inner))
 	}
 	return strings.Join(f, ", ") + ";"
