@@ -66,18 +66,6 @@ func (p *sinkPad) publishedTrack() *session.Track {
 	return p.track.Load()
 }
 
-func parseLayer(s string) (session.Quality, bool) {
-	switch strings.ToLower(s) {
-	case "low":
-		return session.QualityLow, true
-	case "medium":
-		return session.QualityMedium, true
-	case "high":
-		return session.QualityHigh, true
-	}
-	return 0, false
-}
-
 // onGroupCaps is onCaps for an encoded video pad of a simulcast group.
 func (p *sinkPad) onGroupCaps(cs *chainSpec, spec session.TrackSpec, group string) bool {
 	e := p.e
@@ -106,15 +94,9 @@ func (p *sinkPad) onGroupCaps(cs *chainSpec, spec session.TrackSpec, group strin
 	p.chain = c
 	p.setAppsink(c.appsink)
 
-	q, ok := parseLayer(p.simulcastLayer())
+	q := p.simulcastLayer()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if !ok {
-		postWarning(e.gst, C.lk_stream_error_quark(), C.GST_STREAM_ERROR_FORMAT,
-			fmt.Sprintf("%s: simulcast-group %q needs layer low, medium or high, not %q; the pad sends nothing", p.name, group, p.simulcastLayer()), "")
-		p.grp.Store(&simulcastGroup{name: group, failed: true})
-		return true
-	}
 	p.member = &groupMember{quality: q, spec: spec}
 	e.publishGroupLocked(group, p)
 	return true
@@ -183,3 +165,15 @@ func (e *element) publishGroupLocked(group string, last *sinkPad) {
 }
 
 func ptsDuration(pts C.int64_t) time.Duration { return time.Duration(pts) }
+
+// The pad properties the simulcast code reads (padclass.go).
+func (p *sinkPad) simulcastLayerCount() int { return int(p.padProps().simulcastLayers) }
+
+func (p *sinkPad) simulcastGroup() string {
+	if g := p.padProps().simulcastGroup; g != nil {
+		return *g
+	}
+	return ""
+}
+
+func (p *sinkPad) simulcastLayer() session.Quality { return session.Quality(p.padProps().layer) }
