@@ -97,15 +97,16 @@ func (p *sinkPad) setLayerBranches(bs []*layerBranch) {
 
 // layerStatsFields are the per-layer fields of a simulcast track's
 // track-stats: layer-<rid>-sending, -width, -height, -frames-encoded
-// (the element's own encoder; raw input only), -frames-sent, -frames-paused.
+// and -keyframes-encoded (the element's own encoder; raw input only),
+// -frames-sent, -frames-paused.
 func (p *sinkPad) layerStatsFields(t *session.Track) string {
 	if !t.Simulcast() {
 		return ""
 	}
-	encoded := map[session.Quality]uint64{}
+	encoded, keys := map[session.Quality]uint64{}, map[session.Quality]uint64{}
 	p.sinkMu.Lock()
 	for _, b := range p.layers {
-		encoded[b.quality] = b.encoded.Load()
+		encoded[b.quality], keys[b.quality] = b.encoded.Load(), b.keyframes.Load()
 	}
 	raw := len(p.layers) > 0
 	p.sinkMu.Unlock()
@@ -115,7 +116,7 @@ func (p *sinkPad) layerStatsFields(t *session.Track) string {
 		f = append(f, fmt.Sprintf("%s-sending=(boolean)%v, %s-width=(int)%d, %s-height=(int)%d, %s-frames-sent=(guint64)%d, %s-frames-paused=(guint64)%d",
 			k, l.Sending, k, l.Width, k, l.Height, k, l.FramesSent, k, l.FramesPaused))
 		if raw {
-			f = append(f, fmt.Sprintf("%s-frames-encoded=(guint64)%d", k, encoded[l.Quality]))
+			f = append(f, fmt.Sprintf("%s-frames-encoded=(guint64)%d, %s-keyframes-encoded=(guint64)%d", k, encoded[l.Quality], k, keys[l.Quality]))
 		}
 	}
 	return ", " + strings.Join(f, ", ")
@@ -123,13 +124,16 @@ func (p *sinkPad) layerStatsFields(t *session.Track) string {
 
 // writeLayerFrame hands an encoded frame of a simulcast layer to its
 // session layer; false when ctx is not a layer (the track's only layer).
-func writeLayerFrame(ctx *sinkCtx, t *session.Track, frame []byte, pts C.int64_t) (bool, error) {
+func writeLayerFrame(ctx *sinkCtx, t *session.Track, frame []byte, pts C.int64_t, key bool) (bool, error) {
 	q, ok := ctx.quality()
 	if !ok {
 		return false, nil
 	}
 	if ctx.layer != nil {
 		ctx.layer.encoded.Add(1)
+		if key {
+			ctx.layer.keyframes.Add(1)
+		}
 	}
 	l := t.Layer(q)
 	if l == nil {

@@ -69,7 +69,7 @@ func goLkPadStreamStart(h C.uintptr_t) {
 }
 
 //export goLkSample
-func goLkSample(h C.uintptr_t, data unsafe.Pointer, size C.size_t, pts C.int64_t, header C.int) (ret C.int) {
+func goLkSample(h C.uintptr_t, data unsafe.Pointer, size C.size_t, pts C.int64_t, header, key C.int) (ret C.int) {
 	var ctx *sinkCtx
 	defer func() {
 		if r := recover(); r != nil {
@@ -92,7 +92,7 @@ func goLkSample(h C.uintptr_t, data unsafe.Pointer, size C.size_t, pts C.int64_t
 	}
 	// The frame points into the mapped GstBuffer; it is valid for this call only.
 	frame := unsafe.Slice((*byte)(data), int(size))
-	if layered, err := writeLayerFrame(ctx, t, frame, pts); layered {
+	if layered, err := writeLayerFrame(ctx, t, frame, pts, key != 0); layered {
 		if err != nil {
 			ctx.pad.e.debugf("%s: layer frame not sent: %v", ctx.pad.name, err)
 		}

@@ -28,7 +28,7 @@ type layerBranch struct {
 	width, height           int
 	valve, encoder, appsink *C.GstElement
 	encoderFactory          string
-	encoded                 atomic.Uint64 // frames out of the encoder
+	encoded, keyframes      atomic.Uint64 // frames (keyframes) out of the encoder
 	paused                  atomic.Bool   // valve closed by dynacast
 }
 

@@ -11,7 +11,7 @@ extern int goLkPadCaps (uintptr_t h, char *name, char *features, int width,
 extern void goLkPadEOS (uintptr_t h);
 extern void goLkPadStreamStart (uintptr_t h);
 extern int goLkSample (uintptr_t h, void *data, size_t size, int64_t pts,
-    int header);
+    int header, int key);
 extern void goLkSinkEOS (uintptr_t h);
 extern void goLkHandleDelete (uintptr_t h);
 
@@ -263,7 +263,8 @@ lk_new_sample (GstAppSink * sink, gpointer user_data)
     return GST_FLOW_ERROR;
   }
   ret = goLkSample (h, map.data, map.size, rt,
-      GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_HEADER));
+      GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_HEADER),
+      !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT));
   gst_buffer_unmap (buf, &map);
   gst_sample_unref (sample);
   return (GstFlowReturn) ret;

@@ -288,3 +288,13 @@ func (p *Pipeline) WaitForElementMessage(structName string, timeout time.Duratio
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// RunApp starts argv (a program that builds its own pipeline) with the same
+// environment as RunPipeline.
+func RunApp(t testing.TB, argv []string, env ...string) *Pipeline {
+	t.Helper()
+	return runProgram(t, PluginDir(t), argv, strings.Join(argv, " "), env...)
+}
+
+// Pid is the process id of the pipeline's process.
+func (p *Pipeline) Pid() int { return p.cmd.Process.Pid }

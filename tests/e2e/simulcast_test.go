@@ -1,0 +1,363 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golivekitsink/golivekitsink/tests/harness"
+	"github.com/livekit/protocol/livekit"
+	lksdk "github.com/livekit/server-sdk-go/v2"
+)
+
+// Simulcast from raw input (simulcast-layers=3) and from a group of three
+// upstream encoders (simulcast-group/layer), against both servers with two
+// real subscribers; dynacast on the raw case (docs/properties.md,
+// simulcast-layers; docs/protocol.md, "Simulcast and dynacast").
+
+func simSource(w, h int) string {
+	return fmt.Sprintf("videotestsrc is-live=1 pattern=ball ! video/x-raw,width=%d,height=%d,framerate=30/1", w, h)
+}
+
+type simCase struct {
+	launch   func(props string) string
+	w, h     int  // the full layer's size
+	dynacast bool // also check dynacast (the element's own encoders)
+}
+
+// The raw case is 720p, so the top layer's encoder is a clear share of the CPU.
+var (
+	simRaw   = simCase{simRawLaunch, 1280, 720, true}
+	simGroup = simCase{simGroupLaunch, 640, 360, false}
+)
+
+func simRawLaunch(props string) string {
+	return simSource(1280, 720) + " ! golivekitsink name=lk video-caps=video/x-vp8 video_0::simulcast-layers=3 " + props
+}
+
+func simGroupLaunch(props string) string {
+	enc := "vp8enc deadline=1 keyframe-max-dist=60 target-bitrate=%d"
+	branch := func(w, h, bps int, pad string) string {
+		return fmt.Sprintf(" t. ! queue ! videoscale ! video/x-raw,width=%d,height=%d ! %s ! lk.%s", w, h, fmt.Sprintf(enc, bps), pad)
+	}
+	return simSource(640, 360) + " ! tee name=t" +
+		branch(640, 360, 800000, "video_0") + branch(320, 180, 300000, "video_1") + branch(160, 90, 100000, "video_2") +
+		" golivekitsink name=lk " + props +
+		" video_0::simulcast-group=cam video_0::layer=high video_1::simulcast-group=cam video_1::layer=medium" +
+		" video_2::simulcast-group=cam video_2::layer=low"
+}
+
+func TestSimulcastRaw(t *testing.T) {
+	for _, v := range harness.Versions() {
+		t.Run(v, func(t *testing.T) { runSimulcast(t, v, simRaw) })
+	}
+}
+
+func TestSimulcastGroup(t *testing.T) {
+	for _, v := range harness.Versions() {
+		t.Run(v, func(t *testing.T) { runSimulcast(t, v, simGroup) })
+	}
+}
+
+func runSimulcast(t *testing.T, version string, c simCase) {
+	// Measured before the pipeline runs: what the top layer's encoder costs
+	// on its own (the element's vp8enc settings, encoderinfo/table.go).
+	var topShare float64
+	if c.dynacast {
+		src := simSource(c.w, c.h) + " ! videoconvert ! video/x-raw,format=I420"
+		topShare = processCPU(t, src+" ! vp8enc deadline=1 cpu-used=-16 end-usage=cbr lag-in-frames=0 target-bitrate=1700000 ! fakesink") -
+			processCPU(t, src+" ! fakesink")
+	}
+	srv := harness.StartServer(t, harness.ServerOptions{Version: version})
+	room, identity := "simulcast", "gst-sim"
+	low := harness.Subscribe(t, srv.URL(), srv.APIKey(), srv.Secret(), room, mediaDir(t))
+	high := harness.Subscribe(t, srv.URL(), srv.APIKey(), srv.Secret(), room, filepath.Join(t.TempDir(), "high"))
+	script := filepath.Join("testdata", "stats.py")
+	app := harness.RunApp(t, []string{"/usr/bin/python3", script, "90", c.launch(sinkProps(srv, room, identity))})
+	for _, sub := range []*harness.Subscriber{low, high} {
+		if err := sub.WaitForPackets("video", 60, 20*time.Second); err != nil {
+			t.Fatalf("%s: %v; output:\n%s", sub.Identity, err, app.Output())
+		}
+	}
+	simulcast, got := serverLayers(t, srv, room, identity)
+	t.Logf("server: simulcast=%v layers %s", simulcast, got)
+	want := fmt.Sprintf("LOW %dx%d, MEDIUM %dx%d, HIGH %dx%d", c.w/4, c.h/4, c.w/2, c.h/2, c.w, c.h)
+	if !simulcast || got != want {
+		t.Fatalf("server track: simulcast=%v layers %s, want %s", simulcast, got, want)
+	}
+	setQuality(t, low, identity, livekit.VideoQuality_LOW)
+	setQuality(t, high, identity, livekit.VideoQuality_HIGH)
+	waitKeySize(t, low, c.w/4, c.h/4, 15*time.Second)
+	waitKeySize(t, high, c.w, c.h, 15*time.Second)
+	if !c.dynacast {
+		if w := app.Warnings(); len(w) > 0 {
+			t.Fatalf("warnings: %q", w)
+		}
+		return
+	}
+
+	// Everyone on LOW: the SFU pauses f (after dynacast_pause_delay, 5 s),
+	// the element closes f's valve: f stops being sent and encoded, and
+	// the process's CPU falls.
+	busy := cpuOver(t, app.Pid(), 5*time.Second)
+	asked := time.Now()
+	setQuality(t, high, identity, livekit.VideoQuality_LOW)
+	paused := waitStats(t, app, asked, 15*time.Second, func(f map[string]string) bool { return f["layer-f-sending"] == "false" })
+	t.Logf("f paused %s after the last subscriber asked for LOW", paused.at.Sub(asked).Round(time.Millisecond))
+	time.Sleep(2 * time.Second)
+	a := lastStats(t, app)
+	time.Sleep(2 * time.Second)
+	b := lastStats(t, app)
+	for _, k := range []string{"layer-f-frames-sent", "layer-f-frames-encoded"} {
+		if a.fields[k] != b.fields[k] {
+			t.Fatalf("%s still moving 2 s after the pause: %s -> %s", k, a.fields[k], b.fields[k])
+		}
+	}
+	if b.num("layer-q-frames-sent") <= a.num("layer-q-frames-sent") {
+		t.Fatalf("q layer stopped too: %s -> %s", a.fields["layer-q-frames-sent"], b.fields["layer-q-frames-sent"])
+	}
+	// When f's counters stopped: the last stats line where they moved.
+	stopped := lastChange(t, app, "layer-f-frames-sent")
+	t.Logf("last f frame sent %s after the pause was seen in stats", stopped.Sub(paused.at).Round(time.Millisecond))
+	if d := stopped.Sub(paused.at); d > 2*time.Second {
+		t.Fatalf("f sent for %s after the pause", d)
+	}
+	idle := cpuOver(t, app.Pid(), 5*time.Second)
+	t.Logf("process CPU: %.1f%% of a core with 3 layers, %.1f%% with f paused; the f encoder alone costs %.1f%%",
+		busy*100, idle*100, topShare*100)
+	// Pausing f saves its encoder, packetizing and sending; the margin is
+	// for a machine shared with other work.
+	if busy-idle < topShare*0.6 {
+		t.Fatalf("CPU %.1f%% -> %.1f%%: pausing f saved less than 60%% of its encoder's %.1f%%", busy*100, idle*100, topShare*100)
+	}
+
+	// HIGH again: f encodes a keyframe within 1 s of the request, and
+	// the subscriber gets full-size frames once the SFU switches (it first
+	// sees the layer live again, then waits for a keyframe).
+	keysBefore := lastStats(t, app).num("layer-f-keyframes-encoded")
+	asked = time.Now()
+	setQuality(t, high, identity, livekit.VideoQuality_HIGH)
+	resumed := waitStats(t, app, asked, 5*time.Second, func(f map[string]string) bool { return f["layer-f-sending"] == "true" })
+	keyed := waitStats(t, app, asked, 5*time.Second, func(f map[string]string) bool {
+		n, _ := strconv.ParseUint(f["layer-f-keyframes-encoded"], 10, 64)
+		return n > keysBefore
+	})
+	key := time.Time{}
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if w, h := lastKeySize(t, high); w == c.w && h == c.h {
+			key = time.Now()
+			break
+		}
+	}
+	t.Logf("f back: resumed %s, f keyframe encoded %s (stats every 100 ms), full-size keyframe at the subscriber %s after the HIGH request",
+		resumed.at.Sub(asked).Round(time.Millisecond), keyed.at.Sub(asked).Round(time.Millisecond), key.Sub(asked).Round(time.Millisecond))
+	if d := keyed.at.Sub(asked); d > time.Second {
+		t.Fatalf("f keyframe encoded %s after the HIGH request, want <= 1 s", d)
+	}
+	if key.IsZero() {
+		t.Fatalf("no full-size keyframe at the subscriber within 5 s of the HIGH request")
+	}
+}
+
+// serverLayers is what ListParticipants says about identity's video track.
+func serverLayers(t *testing.T, srv *harness.Server, room, identity string) (bool, string) {
+	t.Helper()
+	rs := lksdk.NewRoomServiceClient(srv.HTTPURL(), srv.APIKey(), srv.Secret())
+	res, err := rs.ListParticipants(context.Background(), &livekit.ListParticipantsRequest{Room: room})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range res.GetParticipants() {
+		if p.GetIdentity() != identity {
+			continue
+		}
+		for _, info := range p.GetTracks() {
+			if info.GetType() != livekit.TrackType_VIDEO {
+				continue
+			}
+			layers := info.GetLayers()
+			if len(layers) == 0 && len(info.GetCodecs()) > 0 {
+				layers = info.GetCodecs()[0].GetLayers()
+			}
+			var got []string
+			for _, l := range layers {
+				got = append(got, fmt.Sprintf("%s %dx%d", l.GetQuality(), l.GetWidth(), l.GetHeight()))
+			}
+			return info.GetSimulcast(), strings.Join(got, ", ")
+		}
+	}
+	t.Fatalf("ListParticipants: no video track of %s: %v", identity, res.GetParticipants())
+	return false, ""
+}
+
+// setQuality asks the SFU for one quality of identity's video track on
+// behalf of sub.
+func setQuality(t *testing.T, sub *harness.Subscriber, identity string, q livekit.VideoQuality) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		rp := sub.Room().GetParticipantByIdentity(identity)
+		if rp == nil {
+			continue
+		}
+		for _, pub := range rp.TrackPublications() {
+			if rpub, ok := pub.(*lksdk.RemoteTrackPublication); ok && pub.Kind() == lksdk.TrackKindVideo && rpub.TrackRemote() != nil {
+				if err := rpub.SetVideoQuality(q); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+		}
+	}
+	t.Fatalf("subscriber %s has no subscribed video track of %s", sub.Identity, identity)
+}
+
+// lastKeySize is the size in the last VP8 keyframe the subscriber wrote
+// (a torn last frame is ignored).
+func lastKeySize(t *testing.T, sub *harness.Subscriber) (int, int) {
+	t.Helper()
+	tracks := sub.TracksOf("video")
+	if len(tracks) == 0 {
+		return 0, 0
+	}
+	b, err := os.ReadFile(tracks[len(tracks)-1].File)
+	if err != nil || len(b) < 32 {
+		return 0, 0
+	}
+	w, h := 0, 0
+	for off := 32; off+12 <= len(b); {
+		n := int(binary.LittleEndian.Uint32(b[off:]))
+		fr := b[off+12 : min(off+12+n, len(b))]
+		if len(fr) == n && len(fr) >= 10 && fr[0]&1 == 0 {
+			w, h = int(binary.LittleEndian.Uint16(fr[6:])&0x3fff), int(binary.LittleEndian.Uint16(fr[8:])&0x3fff)
+		}
+		off += 12 + n
+	}
+	return w, h
+}
+
+func waitKeySize(t *testing.T, sub *harness.Subscriber, w, h int, timeout time.Duration) {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); ; time.Sleep(100 * time.Millisecond) {
+		gw, gh := lastKeySize(t, sub)
+		if gw == w && gh == h {
+			t.Logf("%s decodes %dx%d keyframes", sub.Identity, w, h)
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("subscriber %s: last keyframe %dx%d, want %dx%d", sub.Identity, gw, gh, w, h)
+		}
+	}
+}
+
+// statsLine is one STATS line of stats.py: when, and video_0's track-stats.
+type statsLine struct {
+	at     time.Time
+	fields map[string]string
+}
+
+func (s statsLine) num(k string) uint64 { n, _ := strconv.ParseUint(s.fields[k], 10, 64); return n }
+
+func statsLines(app *harness.Pipeline) []statsLine {
+	var out []statsLine
+	sc := bufio.NewScanner(strings.NewReader(app.Stdout()))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		rest, ok := strings.CutPrefix(sc.Text(), "STATS ")
+		if !ok {
+			continue
+		}
+		ms, s, _ := strings.Cut(rest, " ")
+		n, _ := strconv.ParseInt(ms, 10, 64)
+		inner := harness.ParseStructure(s)["video_0"]
+		if inner == "" {
+			continue
+		}
+		out = append(out, statsLine{time.UnixMilli(n), harness.ParseStructure(inner)})
+	}
+	return out
+}
+
+// waitStats waits for the first stats line after from that matches cond.
+func waitStats(t *testing.T, app *harness.Pipeline, from time.Time, timeout time.Duration, cond func(map[string]string) bool) statsLine {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		for _, l := range statsLines(app) {
+			if l.at.After(from) && cond(l.fields) {
+				return l
+			}
+		}
+	}
+	t.Fatalf("stats never matched within %s; last: %v", timeout, lastStats(t, app).fields)
+	return statsLine{}
+}
+
+func lastStats(t *testing.T, app *harness.Pipeline) statsLine {
+	t.Helper()
+	ls := statsLines(app)
+	if len(ls) == 0 {
+		t.Fatalf("no stats with video_0; output:\n%s", app.Output())
+	}
+	return ls[len(ls)-1]
+}
+
+// lastChange is the time of the first stats line that shows k's last value.
+func lastChange(t *testing.T, app *harness.Pipeline, k string) time.Time {
+	ls := statsLines(app)
+	last := ls[len(ls)-1].fields[k]
+	at := ls[len(ls)-1].at
+	for i := len(ls) - 1; i >= 0 && ls[i].fields[k] == last; i-- {
+		at = ls[i].at
+	}
+	return at
+}
+
+// cpuOver is the CPU the process used over d, in cores (1.0 = one core).
+func cpuOver(t *testing.T, pid int, d time.Duration) float64 {
+	t.Helper()
+	a, start := cpuTicks(t, pid), time.Now()
+	time.Sleep(d)
+	b := cpuTicks(t, pid)
+	return float64(b-a) / 100 / time.Since(start).Seconds() // USER_HZ is 100 on Linux
+}
+
+func cpuTicks(t *testing.T, pid int) uint64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndex(s, ")")+2:])
+	u, _ := strconv.ParseUint(f[11], 10, 64) // utime (field 14)
+	k, _ := strconv.ParseUint(f[12], 10, 64) // stime (field 15)
+	return u + k
+}
+
+// processCPU runs a gst-launch pipeline for 5 s and returns the CPU it
+// used, in cores.
+func processCPU(t *testing.T, launch string) float64 {
+	t.Helper()
+	args, err := harness.SplitArgs(launch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "gst-launch-1.0", append([]string{"-q"}, args...)...)
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stop := time.AfterFunc(5*time.Second, func() { _ = cmd.Process.Signal(os.Interrupt) })
+	defer stop.Stop()
+	_ = cmd.Wait()
+	return (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds() / time.Since(start).Seconds()
+}
