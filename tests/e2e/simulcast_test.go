@@ -361,3 +361,33 @@ func processCPU(t *testing.T, launch string) float64 {
 	_ = cmd.Wait()
 	return (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds() / time.Since(start).Seconds()
 }
+
+// A group without a high layer, and one whose layers disagree on codec,
+// are refused with a WARNING naming their pads; a pad outside the groups
+// is published as usual.
+func TestSimulcastGroupRefused(t *testing.T) {
+	srv := harness.StartServer(t, harness.ServerOptions{Version: harness.Versions()[0]})
+	room, identity := "simulcast-refused", "gst-refused"
+	sub := harness.Subscribe(t, srv.URL(), srv.APIKey(), srv.Secret(), room, mediaDir(t))
+	src := "videotestsrc is-live=1 num-buffers=150 ! video/x-raw,width=320,height=180,framerate=30/1"
+	launch := src + " ! tee name=t" +
+		" t. ! queue ! vp8enc deadline=1 ! lk.video_0 t. ! queue ! vp8enc deadline=1 ! lk.video_1" +
+		" t. ! queue ! vp8enc deadline=1 ! lk.video_2 t. ! queue ! x264enc tune=zerolatency ! lk.video_3" +
+		" t. ! queue ! vp8enc deadline=1 ! lk.video_4" +
+		" golivekitsink name=lk " + sinkProps(srv, room, identity) +
+		" video_0::simulcast-group=nohigh video_0::layer=low video_1::simulcast-group=nohigh video_1::layer=medium" +
+		" video_2::simulcast-group=mixed video_2::layer=low video_3::simulcast-group=mixed video_3::layer=high"
+	p := harness.RunPipeline(t, launch)
+	if _, err := sub.WaitForTracks(1, 15*time.Second); err != nil {
+		t.Fatalf("the pad outside the groups was not published: %v; output:\n%s", err, p.Output())
+	}
+	requireCleanExit(t, p, 30*time.Second)
+	warnings := strings.Join(p.Warnings(), "\n")
+	t.Logf("warnings:\n%s", warnings)
+	mustContain(t, "warnings", warnings, `simulcast group "nohigh" not published: no pad is layer high`,
+		"video_0 (low, vp8)", "video_1 (medium, vp8)",
+		`simulcast group "mixed" not published: the layers' codecs differ`, "video_2 (low, vp8)", "video_3 (high, h264)")
+	if tracks := sub.TracksOf("video"); len(tracks) != 1 {
+		t.Fatalf("%d video tracks published, want only video_4's: %+v", len(tracks), tracks)
+	}
+}
