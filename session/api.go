@@ -37,6 +37,10 @@ type Config struct {
 	ReconnectBudget time.Duration
 	// SlowRecoveryWarning: a recovery taking longer than this raises a warning.
 	SlowRecoveryWarning time.Duration
+	// RoomTimeout ends the session with ErrRoomTimeout once no other
+	// participant has been in the room for that long (reference
+	// room-timeout); zero never does.
+	RoomTimeout time.Duration
 	// RegionFailover turns region lists on for hosts that are not LiveKit Cloud.
 	RegionFailover bool
 	// ForceRelay makes every peer connection relay-only (ice-transport-policy=relay).
