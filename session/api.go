@@ -171,6 +171,8 @@ type TrackSpec struct {
 	Height int
 	// Channels for audio (1 or 2).
 	Channels int
+	// Muted publishes the track muted (Track.SetMuted changes it later).
+	Muted bool
 	// Layers makes a video track simulcast: 2 or 3 layers of distinct
 	// qualities (RIDs q, h, f), each written through Track.Layer(q).
 	// Width and Height then come from the highest layer. One layer is a
