@@ -275,7 +275,9 @@ func (p *sinkPad) onCaps(ci capsInfo) bool {
 // onEOS mutes the track. A pad that never had caps gets a bare appsink so
 // that the bin can still aggregate EOS over its sinks.
 func (p *sinkPad) onEOS() {
-	p.eos.Store(true)
+	if !p.eos.Swap(true) {
+		p.e.debugf("%s: EOS, muting", p.name)
+	}
 	p.applyMute()
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -327,12 +329,15 @@ func (e *element) addTrackLocked(p *sinkPad) {
 	p.applyMute()
 }
 
-// onStreamStart unmutes a track that EOS muted: a new stream begins.
-func (p *sinkPad) onStreamStart() {
-	if p.eos.Swap(false) {
-		p.e.debugf("%s: new stream after EOS, unmuting", p.name)
-		p.applyMute()
+// onStreamStart unmutes a track that EOS muted: a new stream begins. It
+// reports whether the pad was at EOS.
+func (p *sinkPad) onStreamStart() bool {
+	if !p.eos.Swap(false) {
+		return false
 	}
+	p.e.debugf("%s: new stream after EOS, unmuting", p.name)
+	p.applyMute()
+	return true
 }
 
 // setMuted is the muted property's setter.

@@ -30,6 +30,7 @@ func (s *Session) onSignal(m *livekit.SignalResponse) {
 	case *livekit.SignalResponse_Mute:
 		for _, ts := range s.tracks {
 			if ts.info != nil && ts.info.Sid == msg.Mute.GetSid() {
+				s.log.Debugf("track %s: the server sets muted=%v", ts.t.spec.Name, msg.Mute.GetMuted())
 				ts.t.muted.Store(msg.Mute.GetMuted()) // the server muted (or unmuted) it on its own
 				s.onMute(ts.t, msg.Mute.GetMuted())
 			}

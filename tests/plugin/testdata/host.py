@@ -323,11 +323,19 @@ def command(line):
     elif cmd == "eos":  # eos ID: the branch's source sends EOS
         branches[rest][0].send_event(Gst.Event.new_eos())
         say("EOS %s" % rest)
-    elif cmd == "restart":  # restart ID: the branch starts over (a new STREAM_START)
-        b = branches[rest][0]
-        b.set_state(Gst.State.NULL)
+    elif cmd == "restart":  # restart ID DESCRIPTION: a new source bin on the branch's pad (a new STREAM_START)
+        bid, desc = rest.split(None, 1)
+        old, pad = branches[bid]
+        old.set_state(Gst.State.NULL)
+        old.get_static_pad("src").unlink(pad)
+        pipeline.remove(old)
+        b = Gst.parse_bin_from_description(desc, True)
+        pipeline.add(b)
+        if b.get_static_pad("src").link(pad) != Gst.PadLinkReturn.OK:
+            raise RuntimeError("relink failed")
+        branches[bid] = (b, pad)
         b.sync_state_with_parent()
-        say("RESTARTED %s" % rest)
+        say("RESTARTED %s" % bid)
     elif cmd == "caps":  # caps CAPSFILTER CAPS
         name, caps = rest.split(None, 1)
         pipeline.get_by_name(name).set_property("caps", Gst.Caps.from_string(caps))
