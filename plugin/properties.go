@@ -92,6 +92,15 @@ func (e *element) lock() func() {
 
 func (e *element) SetProperty(self *glib.Object, id uint, v *glib.Value) {
 	defer recoverToBus(e.gst, "set-property")
+	// GST_PARAM_MUTABLE_READY is a promise gst-inspect shows; GObject
+	// does not keep it, so the element refuses such writes itself.
+	if id < uint(len(elementProperties)) && elementProperties[id].flags&pReady != 0 {
+		if st := C.lk_element_state(e.gst); st > C.GST_STATE_READY {
+			e.warnf("%s: changeable only in NULL or READY, the element is %s; ignored",
+				elementProperties[id].name, C.GoString(C.gst_element_state_get_name(st)))
+			return
+		}
+	}
 	setProperty(elementProperties, e, e.lock, id, v)
 }
 

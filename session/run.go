@@ -84,6 +84,8 @@ func (s *Session) handle(ev event) {
 		}
 	case evTargetBitrate:
 		s.onTargetBitrate(e)
+	case evCall:
+		e(s)
 	case evRegions:
 		if e.regions != nil {
 			s.fetched = e.regions.Regions
