@@ -117,6 +117,10 @@ func (e *element) rawChainSpec(p *sinkPad, ci capsInfo, live bool) (*chainSpec, 
 	if !p.video {
 		kind, prop = "audio", "audio-caps"
 	}
+	if len(tried) == 0 {
+		return nil, &chainError{missingPlugin: true,
+			text: fmt.Sprintf("%s: no encoder for raw %s: no codec of %s %q has its parser installed", p.name, kind, prop, want)}
+	}
 	return nil, &chainError{missingPlugin: true,
 		text: fmt.Sprintf("%s: no encoder for raw %s: none of %s is installed (codecs from %s %q)",
 			p.name, kind, strings.Join(tried, ", "), prop, want)}

@@ -56,8 +56,11 @@ func goLkPadEOS(h C.uintptr_t) {
 	p.onEOS()
 }
 
+// goLkPadStreamStart returns 1 when the stream follows an EOS, so that the
+// chain is flushed.
+//
 //export goLkPadStreamStart
-func goLkPadStreamStart(h C.uintptr_t) {
+func goLkPadStreamStart(h C.uintptr_t) (afterEOS C.int) {
 	var p *sinkPad
 	defer func() {
 		if r := recover(); r != nil {
@@ -65,7 +68,10 @@ func goLkPadStreamStart(h C.uintptr_t) {
 		}
 	}()
 	p = cgo.Handle(h).Value().(*sinkPad)
-	p.onStreamStart()
+	if p.onStreamStart() {
+		return 1
+	}
+	return 0
 }
 
 //export goLkSample

@@ -297,7 +297,9 @@ func (p *sinkPad) onCaps(ci capsInfo) bool {
 // onEOS mutes the track. A pad that never had caps gets a bare appsink so
 // that the bin can still aggregate EOS over its sinks.
 func (p *sinkPad) onEOS() {
-	p.eos.Store(true)
+	if !p.eos.Swap(true) {
+		p.e.debugf("%s: EOS, muting", p.name)
+	}
 	p.applyMute()
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -336,7 +338,9 @@ func (e *element) dropTrack(p *sinkPad) {
 
 // addTrackLocked publishes p's spec on the current session. e.mu is held.
 func (e *element) addTrackLocked(p *sinkPad) {
-	t, err := e.sess.AddTrack(*p.spec)
+	spec := *p.spec
+	spec.Muted = p.padProps().muted || p.eos.Load()
+	t, err := e.sess.AddTrack(spec)
 	if err != nil || t == nil {
 		postWarning(e.gst, C.lk_stream_error_quark(), C.GST_STREAM_ERROR_FAILED,
 			fmt.Sprintf("%s: cannot publish track: %v", p.name, err), "")
@@ -347,12 +351,15 @@ func (e *element) addTrackLocked(p *sinkPad) {
 	p.applyMute()
 }
 
-// onStreamStart unmutes a track that EOS muted: a new stream begins.
-func (p *sinkPad) onStreamStart() {
-	if p.eos.Swap(false) {
-		p.e.debugf("%s: new stream after EOS, unmuting", p.name)
-		p.applyMute()
+// onStreamStart unmutes a track that EOS muted: a new stream begins. It
+// reports whether the pad was at EOS.
+func (p *sinkPad) onStreamStart() bool {
+	if !p.eos.Swap(false) {
+		return false
 	}
+	p.e.debugf("%s: new stream after EOS, unmuting", p.name)
+	p.applyMute()
+	return true
 }
 
 // setMuted is the muted property's setter.

@@ -9,7 +9,7 @@
 extern int goLkPadCaps (uintptr_t h, char *name, char *features, int width,
     int height, int fps_n, int fps_d, int channels, char *caps);
 extern void goLkPadEOS (uintptr_t h);
-extern void goLkPadStreamStart (uintptr_t h);
+extern int goLkPadStreamStart (uintptr_t h);
 extern int goLkSample (uintptr_t h, void *data, size_t size, int64_t pts,
     int header, int key);
 extern void goLkSinkEOS (uintptr_t h);
@@ -19,6 +19,21 @@ static void
 lk_handle_destroy (gpointer data)
 {
   goLkHandleDelete ((uintptr_t) data);
+}
+
+/* A new stream after EOS: the chain's elements still hold their EOS
+ * (the appsink answers buffers with GST_FLOW_EOS, which stops the new
+ * source at once); a flush resets them. */
+static void
+lk_flush_target (GstPad * pad)
+{
+  GstPad *target = gst_ghost_pad_get_target (GST_GHOST_PAD (pad));
+
+  if (target == NULL)
+    return;
+  gst_pad_send_event (target, gst_event_new_flush_start ());
+  gst_pad_send_event (target, gst_event_new_flush_stop (FALSE));
+  gst_object_unref (target);
 }
 
 static gboolean
@@ -61,7 +76,8 @@ lk_pad_event (GstPad * pad, GstObject * parent, GstEvent * event)
       goLkPadEOS (h);
       break;
     case GST_EVENT_STREAM_START:
-      goLkPadStreamStart (h);
+      if (goLkPadStreamStart (h))
+        lk_flush_target (pad);
       break;
     default:
       break;

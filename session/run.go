@@ -45,16 +45,12 @@ func (s *Session) begin() {
 
 func (s *Session) handle(ev event) {
 	switch e := ev.(type) {
-	case evAddTrack:
-		s.onAddTrack(e)
 	case evRemoveTrack:
 		s.onRemoveTrack(e.t)
 	case evMute:
 		s.onMute(e.t, e.muted)
 	case evVideoSize:
 		s.onVideoSize(e.t, e.width, e.height)
-	case evSimulate:
-		s.onSimulate(e)
 	case evDialed:
 		if e.gen != s.sigGen {
 			if e.conn != nil {
@@ -104,6 +100,7 @@ func (s *Session) armTimer(t *time.Timer) {
 	if s.phase == phaseWaiting {
 		consider(s.retryAt)
 	}
+	consider(s.roomDeadline())
 	if s.phase == phaseNegotiating {
 		consider(s.pcDeadline)
 		consider(s.settleAt)
@@ -135,6 +132,9 @@ func (s *Session) armTimer(t *time.Timer) {
 }
 
 func (s *Session) onTimer(now time.Time) {
+	if s.checkRoomTimeout(now) {
+		return
+	}
 	for _, ts := range s.tracks {
 		if ts.requested && ts.info == nil && !ts.failed && !now.Before(ts.deadline) {
 			s.failTrack(ts, fmt.Errorf("no TrackPublished from the server within %s (signaller::timeout)", s.cfg.PublishTimeout))

@@ -2,6 +2,7 @@ package session
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/livekit/protocol/livekit"
 )
@@ -29,6 +30,7 @@ func (s *Session) onSignal(m *livekit.SignalResponse) {
 	case *livekit.SignalResponse_Mute:
 		for _, ts := range s.tracks {
 			if ts.info != nil && ts.info.Sid == msg.Mute.GetSid() {
+				s.log.Debugf("track %s: the server sets muted=%v", ts.t.spec.Name, msg.Mute.GetMuted())
 				ts.t.muted.Store(msg.Mute.GetMuted()) // the server muted (or unmuted) it on its own
 				s.onMute(ts.t, msg.Mute.GetMuted())
 			}
@@ -41,6 +43,8 @@ func (s *Session) onSignal(m *livekit.SignalResponse) {
 				s.disp.post(func() { s.h.OnTrackError(t, err) })
 			}
 		}
+	case *livekit.SignalResponse_Update:
+		s.roomUpdate(msg.Update, time.Now())
 	case *livekit.SignalResponse_SubscribedQualityUpdate:
 		s.onSubscribedQualityUpdate(msg.SubscribedQualityUpdate)
 	case *livekit.SignalResponse_RoomMoved:
@@ -57,7 +61,7 @@ func (s *Session) onSignal(m *livekit.SignalResponse) {
 			}
 		}
 	default:
-		// update, room_update, speakers_changed, … : nothing to do for a publisher.
+		// room_update, speakers_changed, … : nothing to do for a publisher.
 	}
 }
 

@@ -41,6 +41,8 @@ type Options struct {
 	ClientConfiguration *livekit.ClientConfiguration
 	// Region is the JoinResponse's server region.
 	Region string
+	// OtherParticipants go into every JoinResponse.
+	OtherParticipants []*livekit.ParticipantInfo
 	// AnswerOffers runs one pion peer connection per participant that
 	// answers the client's publisher offers on loopback.
 	AnswerOffers bool
@@ -381,5 +383,6 @@ func (s *Server) firstResponse(conn *Conn, c Connect) *livekit.SignalResponse {
 		PingTimeout:         s.o.PingTimeout,
 		IceServers:          s.o.ICEServers,
 		ClientConfiguration: s.o.ClientConfiguration,
+		OtherParticipants:   s.o.OtherParticipants,
 	}}}
 }

@@ -4,7 +4,9 @@
 // signalling server signaller/signallertest, which answers the offers
 // with a pion peer connection so media really flows over loopback. The
 // fake records everything the element sent; the host reports the bus, the
-// element's stats and its own file descriptors.
+// element's stats and its own file descriptors. What only a real server and
+// client show (track info, mute, room-timeout: live_padprops_test.go) runs
+// the same host against real livekit-server versions.
 package plugin
 
 import (
