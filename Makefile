@@ -68,10 +68,11 @@ fuzz:
 # tests/bench/out/<name>.md (see tests/bench/README.md): rtp (the packetizer
 # ns/op of `go test -bench ./rtp/`), startup (PLAYING -> first packet), cpu
 # (CPU per media-minute vs server-sdk-go), sinks (elements per process),
-# gaps (media gap per fault, ~30 min).
+# gaps (media gap per fault, ~30 min), simulcast (publisher CPU for 1 and 3 layers
+# and with dynacast pausing the top one).
 # Knobs: BENCH_PARTS, BENCH_RUNS, BENCH_FAULTS, BENCH_STARTUP_RUNS, BENCH_SINKS,
 # LIVEKIT_VERSIONS.
-BENCH_PARTS ?= rtp,startup,cpu,sinks,gaps
+BENCH_PARTS ?= rtp,startup,cpu,sinks,gaps,simulcast
 bench: plugin
 	cd tests && go run ./cmd/benchtables -parts $(BENCH_PARTS)
 

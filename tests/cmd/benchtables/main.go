@@ -40,7 +40,7 @@ var (
 )
 
 func main() {
-	parts := flag.String("parts", "rtp,startup,cpu,sinks,gaps", "comma-separated parts to run")
+	parts := flag.String("parts", "rtp,startup,cpu,sinks,gaps,simulcast", "comma-separated parts to run")
 	out := flag.String("out", "", "directory for the Markdown tables (default <repo>/tests/bench/out)")
 	flag.Parse()
 	lksdk.SetLogger(protoLogger.GetDiscardLogger())
@@ -60,7 +60,7 @@ func main() {
 	must(os.MkdirAll(outDir, 0o755))
 	harness.CleanupStale()
 
-	all := map[string]func() error{"rtp": benchRTP, "startup": benchStartup, "cpu": benchCPU, "sinks": benchSinks, "gaps": benchGaps}
+	all := map[string]func() error{"rtp": benchRTP, "startup": benchStartup, "cpu": benchCPU, "sinks": benchSinks, "gaps": benchGaps, "simulcast": benchSimulcast}
 	var failed []string
 	begin := time.Now()
 	for _, p := range strings.Split(*parts, ",") {
