@@ -61,6 +61,7 @@ func (e *element) applyTargetBitrate(bps int) {
 	share := session.VideoBitrateShare(bps, len(video), audio, opusBitrate, int(lo), int(hi))
 	var set []string
 	for _, p := range video {
+		e.mitigate(p, share)
 		if p.setEncoderBitrate(uint(share)) || upstream && e.setUpstreamEncoderBitrate(p, ghosts[p], uint(share)) {
 			set = append(set, fmt.Sprintf("%s=%d", p.name, share))
 		}

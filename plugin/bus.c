@@ -59,3 +59,13 @@ lk_post_bitrate (GstElement * el, guint target, const char *encoders)
       NULL);
   gst_element_post_message (el, gst_message_new_element (GST_OBJECT (el), s));
 }
+
+/* An element message from a GstStructure in text form (NULL: not posted). */
+void
+lk_post_structure (GstElement * el, const char *structure)
+{
+  GstStructure *s = gst_structure_from_string (structure, NULL);
+
+  if (s != NULL)
+    gst_element_post_message (el, gst_message_new_element (GST_OBJECT (el), s));
+}

@@ -10,6 +10,7 @@ import (
 	"runtime/cgo"
 	"unsafe"
 
+	"github.com/golivekitsink/golivekitsink/mitigation"
 	"github.com/golivekitsink/golivekitsink/rtp"
 	"github.com/golivekitsink/golivekitsink/simulcast"
 )
@@ -30,6 +31,8 @@ type chainStep struct {
 	encoder bool
 	// capsOut filters the link from this step to the next one ("" = none).
 	capsOut string
+	// mitigation: one of the steps enable-mitigation-modes adds (mitigate.go).
+	mitigation bool
 }
 
 type chainSpec struct {
@@ -43,6 +46,8 @@ type chainSpec struct {
 	sinkCaps string
 	// layers: raw video encoded as 2-3 simulcast layers (simulcastchain.go).
 	layers []simulcast.Layer
+	// input: the raw video as it arrives, for mitigation (mitigate.go).
+	input mitigation.Input
 }
 
 const (
@@ -94,6 +99,10 @@ type chain struct {
 	encoderFactory string
 	// layers: one branch per simulcast layer, low to high (raw simulcast).
 	layers []*layerBranch
+	// mitigationFilter is the capsfilter mitigation sets; level its state.
+	mitigationFilter *C.GstElement
+	mitigationLevel  int
+	mitigationCaps   string // "" until the first change
 }
 
 // sinkCtx is what the appsink callbacks see (through a cgo.Handle).
@@ -194,6 +203,9 @@ func (c *chain) addStep(e *element, p *sinkPad, st chainStep, name, media string
 	if st.encoder {
 		c.encoder, c.encoderFactory = el, st.factory
 	}
+	if st.mitigation && st.factory == "capsfilter" {
+		c.mitigationFilter = el
+	}
 	return el, nil
 }
 
@@ -261,6 +273,7 @@ func (c *chain) teardown(e *element, ghost *C.GstPad) {
 	c.appsink = nil
 	c.encoder = nil
 	c.layers = nil
+	c.mitigationFilter = nil
 }
 
 // emitEncoderSetup emits encoder-setup("unique", pad, encoder) like

@@ -11,6 +11,7 @@ import (
 	"unsafe"
 
 	"github.com/golivekitsink/golivekitsink/encoderinfo"
+	"github.com/golivekitsink/golivekitsink/mitigation"
 )
 
 // Raw input: which encoder golivekitsink plugs, with which settings.
@@ -151,6 +152,7 @@ func (e *element) buildRawSpec(p *sinkPad, ci capsInfo, live bool, ref refProps,
 				raw += ",format=" + encoder.InputFormat
 			}
 			steps = append(steps, chainStep{factory: "videoconvert", capsOut: raw})
+			steps = append(steps, mitigationSteps(ref.mitigation)...)
 		}
 		q := chainStep{factory: "queue", args: [][2]string{{"max-size-buffers", "2"}, {"max-size-bytes", "0"}, {"max-size-time", "0"}}}
 		if live {
@@ -171,5 +173,6 @@ func (e *element) buildRawSpec(p *sinkPad, ci capsInfo, live bool, ref refProps,
 		args: encoder.Args(bitrate, gop), capsOut: outCaps})
 	steps = append(steps, enc.steps...)
 	key := fmt.Sprintf("%s(%s)>%s>%s live=%v", ci.media, ci.features, encoder.Factory, outCaps, live)
-	return &chainSpec{key: key, media: ci.media, codec: enc.codec, steps: steps, sinkCaps: enc.sinkCaps}
+	return &chainSpec{key: key, media: ci.media, codec: enc.codec, steps: steps, sinkCaps: enc.sinkCaps,
+		input: mitigation.Input{Width: ci.width, Height: ci.height, FpsN: ci.fpsN, FpsD: ci.fpsD}}
 }

@@ -184,7 +184,7 @@ var refProperties = []property[*element]{
 	enumProp("enable-mitigation-modes", "Enable mitigation modes",
 		compat+"golivekitsink never downscales or downsamples; LiveKit's SFU adapts per subscriber",
 		enumType{gtype: func() C.GType { return C.lk_mitigation_mode_get_type() }, def: mitigationDefault, isFlags: true}, rwAny,
-		func(e *element) *int { return &e.props.ref.mitigation }, noEffect("never downscales or downsamples")),
+		func(e *element) *int { return &e.props.ref.mitigation }, propDoc{use: "raw video (without simulcast): below 2 Mbit/s at most 720 lines, below 1 Mbit/s 360, below 500 kbit/s also half the frame rate (webrtcsink's thresholds); back up once the estimate is 25% above; a `golivekitsink-mitigation` message on every change"}),
 	intProp("rtx-percentage", "RTX percentage", compat+"no RTX bandwidth budget is applied",
 		-1, maxInt32, -1, rwReady, func(e *element) *int { return &e.props.ref.rtxPercentage }, noEffect("")),
 	boolProp("run-web-server", "Run web server", noWebServer,

@@ -48,6 +48,8 @@ func (p *sinkPad) simulcastSpec(ci capsInfo, cs *chainSpec) (*chainSpec, error) 
 	}
 	out := *cs
 	out.layers = layers
+	// The layers are the mitigation: no downscaling in front of the tee.
+	out.steps = slices.DeleteFunc(slices.Clone(cs.steps), func(s chainStep) bool { return s.mitigation })
 	// The plan depends on the size: another size is another chain and track.
 	out.key = fmt.Sprintf("%s simulcast=%d %dx%d", cs.key, n, ci.width, ci.height)
 	return &out, nil
