@@ -151,6 +151,16 @@ type TrackSpec struct {
 	Height int
 	// Channels for audio (1 or 2).
 	Channels int
+	// Encryptor, when set, encrypts every frame end to end before it is
+	// packetized (e2ee.TrackEncryptor), and the track is announced as
+	// AES-GCM encrypted.
+	Encryptor FrameEncryptor
+}
+
+// FrameEncryptor encrypts the encoded frames of one track; frames come one
+// at a time. See e2ee.TrackEncryptor.
+type FrameEncryptor interface {
+	EncryptFrame(frame []byte, pts time.Duration) ([]byte, error)
 }
 
 // ICEServer is a STUN or TURN server in pion's URL form ("stun:host:port",

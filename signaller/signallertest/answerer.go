@@ -26,7 +26,7 @@ type answerer struct {
 	closed  bool
 }
 
-func newAnswerer(t testing.TB) *answerer {
+func newAnswerer(t testing.TB, onTrack func(*webrtc.TrackRemote)) *answerer {
 	a := &answerer{t: t}
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
@@ -45,6 +45,10 @@ func newAnswerer(t testing.TB) *answerer {
 	}
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		// pion's callback goroutine reads until the peer connection closes.
+		if onTrack != nil {
+			onTrack(tr)
+			return
+		}
 		_, _ = io.Copy(io.Discard, trackReader{tr})
 	})
 	a.pc = pc
