@@ -93,8 +93,9 @@ func (t *Track) FramesDropped() uint64 { return t.stats.framesDropped.Load() }
 // WriteFrame packetizes one encoded frame (Annex-B access unit for H264/H265,
 // one frame for VP8/VP9, a temporal unit of OBUs for AV1, one Opus packet)
 // and sends it, encrypted first when the spec has an Encryptor (an
-// encryption error drops the frame and is returned). It never waits for the network: while no transport is up the
-// frame is dropped, and a keyframe is requested once media can flow again.
+// encryption error drops the frame and is returned). It never waits for the
+// network: while no transport is up the frame is dropped, and a keyframe is
+// requested once media can flow again.
 func (t *Track) WriteFrame(frame []byte, pts time.Duration) error {
 	if !t.flowing.Load() {
 		t.stats.framesDropped.Add(1)
