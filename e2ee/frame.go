@@ -53,6 +53,9 @@ type Cryptor struct {
 	codec rtp.Codec
 	// sendCounts are livekit-client's per-SSRC frame counters (makeIV).
 	sendCounts map[uint32]uint32
+	// keepSliceHeaders makes Encrypt choose IVs that keep H.264/H.265 slice
+	// headers readable to WebRTC receivers (slicesafe.go).
+	keepSliceHeaders bool
 }
 
 // NewCryptor returns a Cryptor for codec's frames, or ErrUnsupportedCodec.
@@ -86,7 +89,7 @@ func (c *Cryptor) Encrypt(frame []byte, info FrameInfo) ([]byte, error) {
 	if len(frame) == 0 {
 		return frame, nil
 	}
-	aead, keyIndex, err := c.keys.encryptionKey()
+	key, keyIndex, err := c.keys.encryptionKey()
 	if err != nil {
 		return nil, err
 	}
@@ -100,8 +103,13 @@ func (c *Cryptor) Encrypt(frame []byte, info FrameInfo) ([]byte, error) {
 	}
 	header := frame[:clear]
 	iv := c.iv(info)
+	if h26x && c.keepSliceHeaders {
+		for try := 1; try < maxIVTries && !sliceHeaderKept(key.block, c.codec, frame, clear, iv); try++ {
+			iv = c.iv(info)
+		}
+	}
 	body := make([]byte, 0, len(frame)-clear+gcmTagLength+trailerLength)
-	body = aead.Seal(body, iv, frame[clear:], header)
+	body = key.aead.Seal(body, iv, frame[clear:], header)
 	body = append(body, iv...)
 	body = append(body, ivLength, keyIndex)
 	if h26x {

@@ -67,8 +67,15 @@ func DeriveKeyFromBytes(material []byte) ([]byte, error) {
 // streaming threads encrypt.
 type KeyRing struct {
 	mu      sync.RWMutex
-	slots   [KeyRingSize]cipher.AEAD
+	slots   [KeyRingSize]*frameKey
 	current int
+}
+
+// frameKey is one key as AES-GCM and as the raw block cipher, which
+// predicts the first ciphertext bytes (see slicesafe.go).
+type frameKey struct {
+	aead  cipher.AEAD
+	block cipher.Block
 }
 
 // SetKey installs the derived frame key (DeriveKey, DeriveKeyFromBytes) at
@@ -80,12 +87,12 @@ func (r *KeyRing) SetKey(key []byte, index int) error {
 	if index < 0 || index >= KeyRingSize {
 		return fmt.Errorf("e2ee: key index %d outside [0, %d]", index, KeyRingSize-1)
 	}
-	aead, err := newAEAD(key)
+	k, err := newFrameKey(key)
 	if err != nil {
 		return err
 	}
 	r.mu.Lock()
-	r.slots[index], r.current = aead, index
+	r.slots[index], r.current = k, index
 	r.mu.Unlock()
 	return nil
 }
@@ -109,7 +116,7 @@ func (r *KeyRing) CurrentIndex() int {
 }
 
 // encryptionKey returns the current key and its index.
-func (r *KeyRing) encryptionKey() (cipher.AEAD, byte, error) {
+func (r *KeyRing) encryptionKey() (*frameKey, byte, error) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	if r.slots[r.current] == nil {
@@ -125,10 +132,10 @@ func (r *KeyRing) key(index byte) (cipher.AEAD, error) {
 	if int(index) >= KeyRingSize || r.slots[index] == nil {
 		return nil, fmt.Errorf("%w %d", ErrNoKey, index)
 	}
-	return r.slots[index], nil
+	return r.slots[index].aead, nil
 }
 
-func newAEAD(key []byte) (cipher.AEAD, error) {
+func newFrameKey(key []byte) (*frameKey, error) {
 	if len(key) != keySize {
 		return nil, fmt.Errorf("e2ee: frame key is %d bytes, want %d", len(key), keySize)
 	}
@@ -136,5 +143,9 @@ func newAEAD(key []byte) (cipher.AEAD, error) {
 	if err != nil {
 		return nil, err
 	}
-	return cipher.NewGCM(block) // 12-byte nonce: ivLength
+	aead, err := cipher.NewGCM(block) // 12-byte nonce: ivLength
+	if err != nil {
+		return nil, err
+	}
+	return &frameKey{aead: aead, block: block}, nil
 }

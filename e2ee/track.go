@@ -31,6 +31,7 @@ func NewTrackEncryptor(keys *KeyRing, codec rtp.Codec) (*TrackEncryptor, error) 
 	if err != nil {
 		return nil, err
 	}
+	c.keepSliceHeaders = true
 	ssrc := rand.Uint32()
 	c.SetSendCount(ssrc, rand.N[uint32](0xffff)) // livekit-client's random start
 	return &TrackEncryptor{cryptor: c, codec: codec, ssrc: ssrc}, nil
