@@ -228,6 +228,7 @@ func checkBars(t *testing.T, ctx context.Context, b *browser) {
 	if len(bars) != 2 {
 		t.Fatalf("bars sampled from %d videos, want 2: %v", len(bars), bars)
 	}
+	t.Logf("colour bars sampled: %v", bars)
 	for sid, samples := range bars {
 		for i, rgb := range samples {
 			for c, v := range rgb {
