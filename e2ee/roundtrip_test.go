@@ -62,6 +62,8 @@ func depacketize(t *testing.T, codec rtp.Codec, pkts []*pionrtp.Packet) []byte {
 		d = &codecs.H265Depacketizer{}
 	case rtp.CodecVP8:
 		d = &codecs.VP8Packet{}
+	case rtp.CodecVP9:
+		d = &codecs.VP9Packet{}
 	case rtp.CodecOpus:
 		d = &codecs.OpusPacket{}
 	}
@@ -103,6 +105,8 @@ func TestPacketizedRoundTrip(t *testing.T) {
 		{"h265 delta", rtp.CodecH265, annexB(h265Trail), nil, 1},
 		{"vp8 key", rtp.CodecVP8, append([]byte{0x50, 0x43, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01}, randomBytes(r, 30_000)...), nil, 0},
 		{"vp8 delta", rtp.CodecVP8, append([]byte{0xb1, 0x06, 0x00}, randomBytes(r, 2_000)...), nil, 0},
+		{"vp9 key", rtp.CodecVP9, append([]byte{0x82, 0x49, 0x83, 0x42, 0x00, 0x13, 0xf0, 0x0e, 0xf0}, randomBytes(r, 20_000)...), nil, 0},
+		{"vp9 delta", rtp.CodecVP9, append([]byte{0x86, 0x00, 0x40}, randomBytes(r, 3_000)...), nil, 0},
 		{"opus", rtp.CodecOpus, append([]byte{0xfc}, randomBytes(r, 160)...), nil, 0},
 	}
 	for _, tc := range cases {
@@ -134,7 +138,11 @@ func TestPacketizedRoundTrip(t *testing.T) {
 				if bytes.Contains(encrypted, tc.frame[len(tc.frame)-64:]) {
 					t.Fatal("the end of the frame is in clear")
 				}
-				received := depacketize(t, tc.codec, p.Packetize(encrypted, time.Duration(i)*time.Second/30))
+				pkts := p.PacketizeEncrypted(encrypted, tc.frame, time.Duration(i)*time.Second/30)
+				if len(pkts) == 0 {
+					t.Fatalf("frame %d: no packets", i)
+				}
+				received := depacketize(t, tc.codec, pkts)
 				if tc.nalus > 0 {
 					n := 0
 					rtp.ForEachNALU(received, func([]byte) bool { n++; return true })
@@ -212,11 +220,11 @@ func TestKeyRotation(t *testing.T) {
 	}
 }
 
-// TestUnsupportedCodecs: AV1 (livekit-client cannot decrypt it) and VP9 (our
-// payloader cannot describe encrypted frames) fail with an error naming them.
+// TestUnsupportedCodecs: AV1 (livekit-client cannot decrypt it) fails with
+// an error naming it.
 func TestUnsupportedCodecs(t *testing.T) {
 	keys := testRing(t, 0)
-	for _, c := range []rtp.Codec{rtp.CodecAV1, rtp.CodecVP9, rtp.CodecUnknown} {
+	for _, c := range []rtp.Codec{rtp.CodecAV1, rtp.CodecUnknown} {
 		_, err := NewTrackEncryptor(keys, c)
 		if !errors.Is(err, ErrUnsupportedCodec) || !bytes.Contains([]byte(err.Error()), []byte(c.String())) {
 			t.Errorf("%s: %v, want ErrUnsupportedCodec naming the codec", c, err)

@@ -20,13 +20,11 @@ type TrackEncryptor struct {
 	ssrc uint32
 }
 
-// NewTrackEncryptor returns the encryptor of one track of codec using keys.
-// It fails with ErrUnsupportedCodec for AV1 and with ErrNotPacketizable for
-// VP9, whose encrypted frames the RTP payloader cannot describe.
+// NewTrackEncryptor returns the encryptor of one track of codec using keys;
+// it fails with ErrUnsupportedCodec for AV1. Encrypted frames go through
+// rtp.Packetizer.PacketizeEncrypted, which reads VP9's header from the
+// clear frame.
 func NewTrackEncryptor(keys *KeyRing, codec rtp.Codec) (*TrackEncryptor, error) {
-	if codec == rtp.CodecVP9 {
-		return nil, ErrNotPacketizable
-	}
 	c, err := NewCryptor(keys, codec)
 	if err != nil {
 		return nil, err
@@ -36,16 +34,6 @@ func NewTrackEncryptor(keys *KeyRing, codec rtp.Codec) (*TrackEncryptor, error) 
 	c.SetSendCount(ssrc, rand.N[uint32](0xffff)) // livekit-client's random start
 	return &TrackEncryptor{cryptor: c, codec: codec, ssrc: ssrc}, nil
 }
-
-// ErrNotPacketizable is returned for VP9: livekit-client encrypts VP9 frames
-// whole, and golivekitsink's VP9 payloader (RFC 9628 non-flexible mode)
-// reads the frame's uncompressed header to fill the payload descriptor.
-var ErrNotPacketizable = &unsupportedError{"vp9: an encrypted frame hides the header the RTP payloader reads"}
-
-type unsupportedError struct{ reason string }
-
-func (e *unsupportedError) Error() string { return ErrUnsupportedCodec.Error() + ": " + e.reason }
-func (e *unsupportedError) Unwrap() error { return ErrUnsupportedCodec }
 
 // EncryptFrame encrypts one encoded frame presented at pts (a negative pts
 // means none). The IV's timestamp is pts on the codec's RTP clock.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	lkrtp "github.com/golivekitsink/golivekitsink/rtp"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -106,15 +107,17 @@ func (t *Track) WriteFrame(frame []byte, pts time.Duration) error {
 	if t.closed {
 		return ErrClosed
 	}
+	var pkts []*rtp.Packet
 	if t.spec.Encryptor != nil {
 		encrypted, err := t.spec.Encryptor.EncryptFrame(frame, pts)
 		if err != nil {
 			t.stats.framesDropped.Add(1)
 			return err
 		}
-		frame = encrypted
+		pkts = t.packetizer.PacketizeEncrypted(encrypted, frame, pts)
+	} else {
+		pkts = t.packetizer.Packetize(frame, pts)
 	}
-	pkts := t.packetizer.Packetize(frame, pts)
 	bytes := 0
 	for _, pkt := range pkts {
 		// Errors are per binding (a peer connection going away); media is

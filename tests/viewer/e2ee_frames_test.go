@@ -14,7 +14,7 @@ import (
 // encodedFrames holds real encoded media made by GStreamer from its test
 // sources (videotestsrc's colour bars, a sine), a keyframe every 30 frames.
 type encodedFrames struct {
-	h264, vp8, opus [][]byte
+	h264, vp8, vp9, opus [][]byte
 }
 
 func makeFrames(t *testing.T) encodedFrames {
@@ -28,23 +28,25 @@ func makeFrames(t *testing.T) encodedFrames {
 		}
 		return path
 	}
-	video := []string{"videotestsrc", "num-buffers=150", "!", "video/x-raw,width=320,height=240,framerate=30/1", "!"}
+	video := []string{"videotestsrc", "num-buffers=150", "!", "video/x-raw,format=I420,width=320,height=240,framerate=30/1", "!"}
 	h264 := gst("v.h264", append(video, "x264enc", "tune=zerolatency", "speed-preset=ultrafast", "key-int-max=30", "!",
 		"h264parse", "config-interval=-1", "!", "video/x-h264,stream-format=byte-stream,alignment=au,profile=constrained-baseline")...)
 	vp8 := gst("v.ivf", append(video, "vp8enc", "deadline=1", "keyframe-max-dist=30", "!", "avmux_ivf")...)
+	vp9 := gst("v9.ivf", append(video, "vp9enc", "deadline=1", "cpu-used=8", "keyframe-max-dist=30", "!", "avmux_ivf")...)
 	opus := gst("a.ogg", "audiotestsrc", "num-buffers=250", "samplesperbuffer=960", "volume=0.5", "!",
 		"audio/x-raw,rate=48000,channels=2", "!", "opusenc", "frame-size=20", "!", "oggmux")
 
 	var f encodedFrames
 	f.h264 = splitAccessUnits(t, readFile(t, h264))
 	f.vp8 = readIVF(t, vp8)
+	f.vp9 = readIVF(t, vp9)
 	packets, err := oggPackets(readFile(t, opus))
 	if err != nil || len(packets) < 3 {
 		t.Fatalf("opus packets: %d, %v", len(packets), err)
 	}
 	f.opus = packets[2:] // after OpusHead and OpusTags
-	if len(f.h264) < 100 || len(f.vp8) < 100 {
-		t.Fatalf("%d H.264 access units, %d VP8 frames", len(f.h264), len(f.vp8))
+	if len(f.h264) < 100 || len(f.vp8) < 100 || len(f.vp9) < 100 {
+		t.Fatalf("%d H.264 access units, %d VP8 and %d VP9 frames", len(f.h264), len(f.vp8), len(f.vp9))
 	}
 	return f
 }

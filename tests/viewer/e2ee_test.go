@@ -47,8 +47,8 @@ func (s e2eeStats) decoded() map[string]int {
 	return out
 }
 
-// TestE2EEBrowserDecrypts: golivekitsink's session publishes H.264, VP8 and
-// Opus encrypted with a shared key; livekit-client in headless chromium,
+// TestE2EEBrowserDecrypts: golivekitsink's session publishes H.264, VP8, VP9
+// and Opus encrypted with a shared key; livekit-client in headless chromium,
 // with the same key, decrypts and decodes them (the colour bars come out,
 // the audio is not concealment). After the publisher rotates to a key at a
 // new index, a viewer holding it keeps decoding while one holding a
@@ -95,7 +95,7 @@ func testE2EEBrowser(t *testing.T, chromium, root, version string, frames encode
 	for name, b := range map[string]*browser{"viewer": good, "viewer-other": other} {
 		for st := read(b); ; st = read(b) {
 			d := st.decoded()
-			if d["video/H264"] > 0 && d["video/VP8"] > 0 {
+			if d["video/H264"] > 0 && d["video/VP8"] > 0 && d["video/VP9"] > 0 {
 				t.Logf("%s decodes with key A: %+v", name, st)
 				break
 			}
@@ -118,7 +118,7 @@ func testE2EEBrowser(t *testing.T, chromium, root, version string, frames encode
 	time.Sleep(3 * time.Second)
 	goodAfter, otherStats := read(good).decoded(), read(other)
 	otherAfter := otherStats.decoded()
-	for _, codec := range []string{"video/H264", "video/VP8"} {
+	for _, codec := range []string{"video/H264", "video/VP8", "video/VP9"} {
 		// 30 fps for 3 s is 90 frames; stats refresh every 500 ms.
 		if grew := goodAfter[codec] - goodBefore[codec]; grew < 45 {
 			t.Errorf("%s: the viewer with key B decoded %d frames in 3 s after the rotation", codec, grew)
@@ -160,6 +160,7 @@ func publishEncrypted(t *testing.T, srv *harness.Server, room string, keys *e2ee
 	}
 	h264 := add(session.TrackSpec{Name: "video_0", Codec: rtp.CodecH264, Width: 320, Height: 240})
 	vp8 := add(session.TrackSpec{Name: "video_1", Codec: rtp.CodecVP8, Width: 320, Height: 240})
+	vp9 := add(session.TrackSpec{Name: "video_2", Codec: rtp.CodecVP9, Width: 320, Height: 240})
 	opus := add(session.TrackSpec{Name: "audio_0", Codec: rtp.CodecOpus, Channels: 2})
 
 	stop, done := make(chan struct{}), make(chan struct{})
@@ -180,6 +181,7 @@ func publishEncrypted(t *testing.T, srv *harness.Server, room string, keys *e2ee
 					vpts := time.Duration(video) * time.Second / 30
 					writeFrame(t, h264, f.h264[video%len(f.h264)], vpts)
 					writeFrame(t, vp8, f.vp8[video%len(f.vp8)], vpts)
+					writeFrame(t, vp9, f.vp9[video%len(f.vp9)], vpts)
 				}
 				for ; time.Duration(audio)*20*time.Millisecond <= pts; audio++ {
 					writeFrame(t, opus, f.opus[audio%len(f.opus)], time.Duration(audio)*20*time.Millisecond)
@@ -225,8 +227,8 @@ func checkBars(t *testing.T, ctx context.Context, b *browser) {
 	}
 	// high/low per channel for each bar: 1 = bright (> 120), 0 = dark (< 80).
 	pattern := [7][3]int{{1, 1, 1}, {1, 1, 0}, {0, 1, 1}, {0, 1, 0}, {1, 0, 1}, {1, 0, 0}, {0, 0, 1}}
-	if len(bars) != 2 {
-		t.Fatalf("bars sampled from %d videos, want 2: %v", len(bars), bars)
+	if len(bars) != 3 {
+		t.Fatalf("bars sampled from %d videos, want 3: %v", len(bars), bars)
 	}
 	t.Logf("colour bars sampled: %v", bars)
 	for sid, samples := range bars {
