@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/golivekitsink/golivekitsink/rtp"
 )
@@ -46,11 +47,12 @@ type FrameInfo struct {
 }
 
 // Cryptor encrypts frames of one codec with the current key of a KeyRing and
-// decrypts them with the key their trailer names. Encrypt is not safe for
-// concurrent use (per-SSRC send counters); Decrypt is.
+// decrypts them with the key their trailer names. It is safe for concurrent
+// use: the layers of a simulcast track share one.
 type Cryptor struct {
 	keys  *KeyRing
 	codec rtp.Codec
+	mu    sync.Mutex
 	// sendCounts are livekit-client's per-SSRC frame counters (makeIV).
 	sendCounts map[uint32]uint32
 	// keepSliceHeaders makes Encrypt choose IVs that keep H.264/H.265 slice
@@ -68,12 +70,18 @@ func NewCryptor(keys *KeyRing, codec rtp.Codec) (*Cryptor, error) {
 
 // SetSendCount sets the next frame counter of ssrc. livekit-client starts it
 // at a random value below 0xffff; NewTrackEncryptor does the same.
-func (c *Cryptor) SetSendCount(ssrc, count uint32) { c.sendCounts[ssrc] = count }
+func (c *Cryptor) SetSendCount(ssrc, count uint32) {
+	c.mu.Lock()
+	c.sendCounts[ssrc] = count
+	c.mu.Unlock()
+}
 
 // iv is livekit-client's makeIV: SSRC | timestamp | timestamp - (count % 0xffff).
 func (c *Cryptor) iv(info FrameInfo) []byte {
+	c.mu.Lock()
 	count := c.sendCounts[info.SSRC]
 	c.sendCounts[info.SSRC] = count + 1
+	c.mu.Unlock()
 	iv := make([]byte, ivLength)
 	binary.BigEndian.PutUint32(iv[0:], info.SSRC)
 	binary.BigEndian.PutUint32(iv[4:], info.Timestamp)

@@ -8,8 +8,9 @@ import (
 )
 
 // TrackEncryptor encrypts the frames of one published track before they are
-// packetized (session.TrackSpec.Encryptor). Like Cryptor.Encrypt it is not
-// safe for concurrent use; a track's frames come one at a time.
+// packetized (session.TrackSpec.Encryptor). It is safe for concurrent use:
+// the layers of a simulcast track share it, and the shared frame counter
+// keeps their IVs distinct.
 type TrackEncryptor struct {
 	cryptor *Cryptor
 	codec   rtp.Codec

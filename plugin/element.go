@@ -84,6 +84,7 @@ func (e *element) ChangeState(self *gst.Element, t gst.StateChange) (ret gst.Sta
 			ret = gst.StateChangeFailure
 		}
 	}()
+	testPanic("change-state")
 	switch t {
 	case gst.StateChangeNullToReady:
 		if err := e.validate(); err != nil {

@@ -32,6 +32,7 @@ func goLkPadCaps(h C.uintptr_t, name, features *C.char, width, height, fpsN, fps
 		}
 	}()
 	p = cgo.Handle(h).Value().(*sinkPad)
+	testPanic("caps event")
 	in := capsInfo{
 		media: C.GoString(name), features: C.GoString(features),
 		width: int(width), height: int(height), fpsN: int(fpsN), fpsD: int(fpsD),
@@ -69,6 +70,7 @@ func goLkSample(h C.uintptr_t, data unsafe.Pointer, size C.size_t, pts C.int64_t
 		}
 	}()
 	ctx = cgo.Handle(h).Value().(*sinkCtx)
+	testPanic("new-sample")
 	t := ctx.pad.track.Load()
 	if t == nil || size == 0 {
 		return C.GST_FLOW_OK // not published (yet): live media is dropped

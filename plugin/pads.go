@@ -49,6 +49,7 @@ type sinkPad struct {
 // like livekitwebrtcsink) with its own counter per template.
 func (e *element) RequestNewPad(self *gst.Element, templ *gst.PadTemplate, name string, caps *gst.Caps) (ret *gst.Pad) {
 	defer recoverToBus(e.gst, "request-new-pad")
+	testPanic("request-new-pad")
 	video := strings.HasPrefix(templ.Name(), "video")
 	e.mu.Lock()
 	var pname string

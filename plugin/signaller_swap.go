@@ -25,6 +25,7 @@ func (e *element) signallerObj() *signaller {
 
 // setSignaller replaces the signaller with obj (borrowed).
 func (e *element) setSignaller(obj C.gpointer) {
+	testPanic("set-property")
 	if obj == nil || C.lk_object_is_a(obj, C.GType(signallerType)) == 0 {
 		e.warnf("signaller: only a GstGoLiveKitSignaller can be set; ignored")
 		return

@@ -142,6 +142,18 @@ type BitrateHandler interface {
 	OnTargetBitrate(bps int)
 }
 
+// LayerHandler is implemented by a Handler that publishes simulcast tracks.
+// Its calls come from the dispatcher goroutine, like the Handler's.
+type LayerHandler interface {
+	// OnLayerKeyframeRequest asks upstream for a keyframe on one layer of a
+	// simulcast track (instead of OnKeyframeRequest for the whole track).
+	OnLayerKeyframeRequest(t *Track, q Quality)
+	// OnLayersChanged reports which layers subscribers want now (dynacast):
+	// a layer set to false is dropped by WriteFrame until it comes back, so
+	// its encoder may stop; one coming back gets a keyframe request too.
+	OnLayersChanged(t *Track, enabled map[Quality]bool)
+}
+
 // TrackSpec describes one track to publish.
 type TrackSpec struct {
 	Name   string // pad name, e.g. "video_0"; becomes the LiveKit track name
@@ -151,14 +163,19 @@ type TrackSpec struct {
 	Height int
 	// Channels for audio (1 or 2).
 	Channels int
+	// Layers makes a video track simulcast: 2 or 3 layers of distinct
+	// qualities (RIDs q, h, f), each written through Track.Layer(q).
+	// Width and Height then come from the highest layer. One layer is a
+	// track without simulcast with that size and bitrate.
+	Layers []LayerSpec
 	// Encryptor, when set, encrypts every frame end to end before it is
-	// packetized (e2ee.TrackEncryptor), and the track is announced as
-	// AES-GCM encrypted.
+	// packetized (e2ee.TrackEncryptor), on every layer, and the track is
+	// announced as AES-GCM encrypted.
 	Encryptor FrameEncryptor
 }
 
-// FrameEncryptor encrypts the encoded frames of one track; frames come one
-// at a time. See e2ee.TrackEncryptor.
+// FrameEncryptor encrypts the encoded frames of one track. The layers of a
+// simulcast track call it concurrently. See e2ee.TrackEncryptor.
 type FrameEncryptor interface {
 	EncryptFrame(frame []byte, pts time.Duration) ([]byte, error)
 }

@@ -42,6 +42,11 @@ func newAPI(cfg Config, relayOnly bool, hook *estimatorHook) (*webrtc.API, error
 		return nil, err
 	}
 
+	// MID and RID header extensions: how the SFU tells simulcast layers apart.
+	if err := webrtc.ConfigureSimulcastExtensionHeaders(m); err != nil {
+		return nil, err
+	}
+
 	reg := &interceptor.Registry{}
 	if hook != nil {
 		if err := addCongestionControl(cfg, reg, hook); err != nil {

@@ -3,7 +3,6 @@ package session
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -182,30 +181,13 @@ func connected(t *testing.T, srv *signallertest.Server, edit func(*Config)) (*Se
 	return s, w, c.Conn, sc
 }
 
-// policyRow is one line of the table in docs/leave-policy.md.
-type policyRow struct{ action, reason, outcome string }
-
-// readLeavePolicy parses the table of docs/leave-policy.md, so the tests
-// drive the table the user reads (TestLeavePolicyDocMatchesCode keeps it
-// equal to the code).
-func readLeavePolicy(t *testing.T) []policyRow {
+// readLeavePolicy is the table of docs/leave-policy.md, with as many rows
+// as the code has.
+func readLeavePolicy(t *testing.T) []signallertest.PolicyRow {
 	t.Helper()
-	b, err := os.ReadFile(leaveDoc)
+	rows, err := signallertest.ReadLeavePolicy(leaveDoc)
 	if err != nil {
 		t.Fatal(err)
-	}
-	doc := string(b)
-	i, j := strings.Index(doc, "<!-- leave-policy:begin -->"), strings.Index(doc, "<!-- leave-policy:end -->")
-	if i < 0 || j < i {
-		t.Fatalf("%s has no generated table", leaveDoc)
-	}
-	var rows []policyRow
-	for _, line := range strings.Split(doc[i:j], "\n")[3:] {
-		cells := strings.Split(strings.Trim(line, "| "), " | ")
-		if len(cells) < 3 {
-			continue
-		}
-		rows = append(rows, policyRow{cells[0], cells[1], cells[2]})
 	}
 	if len(rows) != len(leaveRules)+2 {
 		t.Fatalf("%d rows in %s, want %d", len(rows), leaveDoc, len(leaveRules)+2)
@@ -213,32 +195,12 @@ func readLeavePolicy(t *testing.T) []policyRow {
 	return rows
 }
 
-func (r policyRow) name() string { return strings.ReplaceAll(r.action+"_"+r.reason, " ", "_") }
-
-// leave builds the LeaveRequest the row stands for.
-func (r policyRow) leave(t *testing.T) *livekit.LeaveRequest {
+// leaveOf is the LeaveRequest a row stands for.
+func leaveOf(t *testing.T, r signallertest.PolicyRow) *livekit.LeaveRequest {
 	t.Helper()
-	l := &livekit.LeaveRequest{}
-	if strings.Contains(r.action, "canReconnect") {
-		l.CanReconnect = true // an old server: no action
-	} else {
-		a, ok := livekit.LeaveRequest_Action_value[r.action]
-		if !ok {
-			t.Fatalf("unknown action %q in the table", r.action)
-		}
-		l.Action = livekit.LeaveRequest_Action(a)
-	}
-	switch r.reason {
-	case "any":
-		l.Reason = livekit.DisconnectReason_PARTICIPANT_REMOVED // would end alone: the action decides
-	case "any other":
-		l.Reason = livekit.DisconnectReason(1000) // newer than this build
-	default:
-		v, ok := livekit.DisconnectReason_value[r.reason]
-		if !ok {
-			t.Fatalf("unknown reason %q in the table", r.reason)
-		}
-		l.Reason = livekit.DisconnectReason(v)
+	l, err := r.Leave()
+	if err != nil {
+		t.Fatal(err)
 	}
 	return l
 }

@@ -31,6 +31,7 @@ func (s *Session) setUpJoin(j *livekit.JoinResponse) {
 	s.pcDeadline = time.Now().Add(pcConnectTimeout)
 	for _, ts := range s.tracks {
 		ts.reset()
+		s.setLayers(ts, nil) // a new participant: the SFU's dynacast starts over with every layer
 		s.publishTrack(ts)
 	}
 	s.negotiate()

@@ -157,9 +157,26 @@ func (s *Session) updateFlowing() {
 	up := s.pc != nil && s.pc.pc.ConnectionState() == webrtc.PeerConnectionStateConnected
 	for _, ts := range s.tracks {
 		on := up && ts.negotiated && ts.sender != nil
+		if on && !ts.t.flowing.Load() {
+			s.bindLayers(ts)
+		}
 		if was := ts.t.flowing.Swap(on); on && !was {
 			ts.t.requestKeyframe(true)
 		}
+	}
+}
+
+// bindLayers tells each layer its SSRC and, for simulcast, the MID and the
+// header extension ids its packets must carry.
+func (s *Session) bindLayers(ts *trackState) {
+	mid := ""
+	for _, tr := range s.pc.pc.GetTransceivers() {
+		if tr.Sender() == ts.sender {
+			mid = tr.Mid()
+		}
+	}
+	for _, l := range ts.t.layers {
+		l.bind(ts.sender, mid)
 	}
 }
 

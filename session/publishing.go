@@ -37,8 +37,13 @@ func (s *Session) publishTrack(ts *trackState) {
 			req.Source = livekit.TrackSource_CAMERA
 		}
 		req.Width, req.Height = uint32(ts.width), uint32(ts.height)
-		req.Layers = []*livekit.VideoLayer{{Quality: livekit.VideoQuality_HIGH, Width: req.Width, Height: req.Height}}
-		req.SimulcastCodecs = []*livekit.SimulcastCodec{{Codec: spec.Codec.String(), Cid: ts.t.cid}}
+		req.Layers = videoLayers(ts)
+		sc := &livekit.SimulcastCodec{Codec: spec.Codec.String(), Cid: ts.t.cid}
+		if ts.t.Simulcast() {
+			// As server-sdk-go's PublishSimulcastTrack: one RID per layer.
+			sc.Layers, sc.VideoLayerMode = req.Layers, livekit.VideoLayer_ONE_SPATIAL_LAYER_PER_STREAM
+		}
+		req.SimulcastCodecs = []*livekit.SimulcastCodec{sc}
 	} else {
 		req.Type = livekit.TrackType_AUDIO
 		if req.Source == livekit.TrackSource_UNKNOWN {
@@ -98,20 +103,55 @@ func (s *Session) onTrackPublished(r *livekit.TrackPublishedResponse) {
 		if s.pc == nil {
 			return
 		}
-		tr, err := s.pc.pc.AddTransceiverFromTrack(ts.t.local, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+		sender, err := s.addSender(ts.t)
 		if err != nil {
-			s.failTrack(ts, fmt.Errorf("adding the transceiver: %w", err))
+			s.failTrack(ts, err)
 			return
 		}
-		ts.sender = tr.Sender()
-		sender, t := ts.sender, ts.t
-		s.spawn(func() { readRTCP(sender, t) }) // ends when the sender stops with its peer connection
+		ts.sender = sender
 		s.negotiate()
 		if s.phase == phaseConnected {
 			s.setState(StateConnected, "track "+ts.t.spec.Name+" published")
 		}
 		return
 	}
+}
+
+// addSender gives the track a send-only transceiver: the lowest layer's
+// pion track makes it, every other layer is one more encoding (RID) of the
+// same sender. Each layer gets its own RTCP reader, which ends when the
+// sender stops with its peer connection.
+func (s *Session) addSender(t *Track) (*webrtc.RTPSender, error) {
+	tr, err := s.pc.pc.AddTransceiverFromTrack(t.layers[0].local, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	if err != nil {
+		return nil, fmt.Errorf("adding the transceiver: %w", err)
+	}
+	sender := tr.Sender()
+	for _, l := range t.layers[1:] {
+		if err := sender.AddEncoding(l.local); err != nil {
+			_ = s.pc.pc.RemoveTrack(sender)
+			return nil, fmt.Errorf("adding the %s layer: %w", l.rid, err)
+		}
+	}
+	for _, l := range t.layers {
+		s.spawn(func() { readRTCP(sender, l) })
+	}
+	return sender, nil
+}
+
+// videoLayers is AddTrackRequest.layers: the size now for a track without
+// simulcast, each layer's size and bitrate otherwise.
+func videoLayers(ts *trackState) []*livekit.VideoLayer {
+	if !ts.t.Simulcast() {
+		return []*livekit.VideoLayer{{Quality: livekit.VideoQuality_HIGH, Width: uint32(ts.width), Height: uint32(ts.height),
+			Bitrate: uint32(ts.t.layers[0].spec.MaxBitrate)}}
+	}
+	var out []*livekit.VideoLayer
+	for _, l := range ts.t.layers {
+		out = append(out, &livekit.VideoLayer{Quality: l.spec.Quality, Width: uint32(l.spec.Width), Height: uint32(l.spec.Height),
+			Bitrate: uint32(l.spec.MaxBitrate), Rid: l.rid})
+	}
+	return out
 }
 
 func (s *Session) onRequestResponse(r *livekit.RequestResponse) {
@@ -163,6 +203,10 @@ func (s *Session) onMute(t *Track, muted bool) {
 		}
 		if ts.muted != muted {
 			s.log.Infof("track %s: muted=%v", t.spec.Name, muted)
+		}
+		// Unmuted: subscribers need a keyframe to show the picture again.
+		if ts.muted && !muted && t.flowing.Load() {
+			t.requestKeyframe(true)
 		}
 		ts.muted = muted
 		if ts.info != nil {

@@ -54,16 +54,16 @@ func checkOutcome(t *testing.T, srv *signallertest.Server, w *watcher, want stri
 // (same participant), reconnects (a new one) or ends, as the table says.
 func TestLeaveOnALiveSocketFollowsThePolicyTable(t *testing.T) {
 	for _, r := range readLeavePolicy(t) {
-		t.Run(r.name(), func(t *testing.T) {
+		t.Run(r.Name(), func(t *testing.T) {
 			t.Parallel()
 			srv := newFake(t, signallertest.Options{})
 			_, w, conn, first := connected(t, srv, nil)
 			from := w.count()
-			l := r.leave(t)
+			l := leaveOf(t, r)
 			if err := conn.SendLeave(l); err != nil {
 				t.Fatal(err)
 			}
-			checkOutcome(t, srv, w, r.outcome, l, 1, from, first)
+			checkOutcome(t, srv, w, r.Outcome, l, 1, from, first)
 		})
 	}
 }
@@ -73,19 +73,19 @@ func TestLeaveOnALiveSocketFollowsThePolicyTable(t *testing.T) {
 // full reconnect.
 func TestLeaveAnsweringAResumeFollowsThePolicyTable(t *testing.T) {
 	for _, r := range readLeavePolicy(t) {
-		t.Run(r.name(), func(t *testing.T) {
+		t.Run(r.Name(), func(t *testing.T) {
 			t.Parallel()
 			srv := newFake(t, signallertest.Options{})
 			_, w, conn, first := connected(t, srv, nil)
 			from := w.count()
-			l := r.leave(t)
+			l := leaveOf(t, r)
 			srv.Queue(signallertest.FirstLeave(l))
 			conn.Drop()
 			resume := srv.WaitConnects(2, waitLong)[1]
 			if !resume.Reconnect || resume.SID != first.ParticipantSID {
 				t.Fatalf("after a socket drop: reconnect=%v sid=%q, want a resume of %s", resume.Reconnect, resume.SID, first.ParticipantSID)
 			}
-			want := r.outcome
+			want := r.Outcome
 			if want == "resume" {
 				want = "full reconnect"
 			}

@@ -27,6 +27,7 @@ func (s *Session) onSignal(m *livekit.SignalResponse) {
 	case *livekit.SignalResponse_Mute:
 		for _, ts := range s.tracks {
 			if ts.info != nil && ts.info.Sid == msg.Mute.GetSid() {
+				ts.t.muted.Store(msg.Mute.GetMuted()) // the server muted (or unmuted) it on its own
 				s.onMute(ts.t, msg.Mute.GetMuted())
 			}
 		}
@@ -38,6 +39,8 @@ func (s *Session) onSignal(m *livekit.SignalResponse) {
 				s.disp.post(func() { s.h.OnTrackError(t, err) })
 			}
 		}
+	case *livekit.SignalResponse_SubscribedQualityUpdate:
+		s.onSubscribedQualityUpdate(msg.SubscribedQualityUpdate)
 	case *livekit.SignalResponse_RoomMoved:
 		if tok := msg.RoomMoved.GetToken(); tok != "" {
 			s.token = tok

@@ -125,8 +125,7 @@ func newSignalWorld(t *testing.T, srv *firstFrameServer, pionNet *vnet.Net) *sig
 		if err != nil {
 			t.Fatal(err)
 		}
-		tr.cid = "TR_" + spec.Name
-		if tr.local, err = webrtc.NewTrackLocalStaticRTP(tr.local.Codec(), tr.cid, "golivekitsink"); err != nil {
+		if err := tr.setCID("TR_" + spec.Name); err != nil {
 			t.Fatal(err)
 		}
 		w.step("add track", func() { s.onAddTrack(evAddTrack{t: tr, reply: make(chan error, 1)}) })

@@ -10,17 +10,22 @@ import (
 // TrackStats is what one track has sent and what the SFU reported about it.
 type TrackStats struct {
 	FramesSent, FramesDropped uint64 // WriteFrame outcomes (dropped: no transport up)
+	FramesMuted               uint64 // not sent because the track is muted
 	PacketsSent, BytesSent    uint64 // RTP packets handed to the peer connection, headers included
 	NACKs, PLIs, FIRs         uint64 // feedback packets from the SFU
-	// From the SFU's latest receiver report for this track (zero before one):
+	// From the SFU's latest receiver report for this track, its lowest
+	// layer for simulcast (zero before one):
 	RTT          time.Duration
 	FractionLost float64 // 0..1
+	// Layers: each layer of a simulcast track, low to high (nil otherwise).
+	Layers []LayerStats
 }
 
 // trackCounters are updated from the streaming thread (sent) and the RTCP
 // reader (feedback), and read by Stats from anywhere.
 type trackCounters struct {
 	framesSent, framesDropped atomic.Uint64
+	framesMuted               atomic.Uint64
 	packetsSent, bytesSent    atomic.Uint64
 	nacks, plis, firs         atomic.Uint64
 	rtt                       atomic.Int64  // nanoseconds
@@ -30,12 +35,16 @@ type trackCounters struct {
 // Stats returns the track's counters now.
 func (t *Track) Stats() TrackStats {
 	c := &t.stats
-	return TrackStats{
-		FramesSent: c.framesSent.Load(), FramesDropped: c.framesDropped.Load(),
+	st := TrackStats{
+		FramesSent: c.framesSent.Load(), FramesDropped: c.framesDropped.Load(), FramesMuted: c.framesMuted.Load(),
 		PacketsSent: c.packetsSent.Load(), BytesSent: c.bytesSent.Load(),
 		NACKs: c.nacks.Load(), PLIs: c.plis.Load(), FIRs: c.firs.Load(),
 		RTT: time.Duration(c.rtt.Load()), FractionLost: float64(c.fractionLost.Load()) / 256,
 	}
+	if t.Simulcast() {
+		st.Layers = t.LayerStats()
+	}
+	return st
 }
 
 // onReceiverReport takes the report block about ssrc, if the RR has one.

@@ -9,6 +9,7 @@ import (
 	"github.com/livekit/protocol/livekit"
 	"github.com/livekit/protocol/signalling"
 	"github.com/pion/ice/v4"
+	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -24,13 +25,24 @@ type answerer struct {
 	// candidates that came before the first offer
 	pending []webrtc.ICECandidateInit
 	closed  bool
+
+	media sync.Mutex // guards the maps below, written by pion's track goroutines
+	// packets counts RTP packets received per RID ("" without simulcast);
+	// ssrcs is the SSRC each RID arrived with.
+	packets map[string]int
+	ssrcs   map[string]webrtc.SSRC
 }
 
 func newAnswerer(t testing.TB, onTrack func(*webrtc.TrackRemote)) *answerer {
-	a := &answerer{t: t}
+	a := &answerer{t: t, packets: map[string]int{}, ssrcs: map[string]webrtc.SSRC{}}
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		t.Errorf("signallertest: codecs: %v", err)
+		return a
+	}
+	// As livekit-server: simulcast layers are told apart by their RID.
+	if err := webrtc.ConfigureSimulcastExtensionHeaders(m); err != nil {
+		t.Errorf("signallertest: header extensions: %v", err)
 		return a
 	}
 	se := webrtc.SettingEngine{}
@@ -49,17 +61,45 @@ func newAnswerer(t testing.TB, onTrack func(*webrtc.TrackRemote)) *answerer {
 			onTrack(tr)
 			return
 		}
-		_, _ = io.Copy(io.Discard, trackReader{tr})
+		_, _ = io.Copy(io.Discard, trackReader{tr, a})
 	})
 	a.pc = pc
 	return a
 }
 
-type trackReader struct{ tr *webrtc.TrackRemote }
+type trackReader struct {
+	tr *webrtc.TrackRemote
+	a  *answerer
+}
 
 func (r trackReader) Read(b []byte) (int, error) {
 	n, _, err := r.tr.Read(b)
+	if err == nil {
+		r.a.media.Lock()
+		r.a.packets[r.tr.RID()]++
+		r.a.ssrcs[r.tr.RID()] = r.tr.SSRC()
+		r.a.media.Unlock()
+	}
 	return n, err
+}
+
+// received returns the RTP packets received with that RID so far.
+func (a *answerer) received(rid string) int {
+	a.media.Lock()
+	defer a.media.Unlock()
+	return a.packets[rid]
+}
+
+// requestKeyframe sends a PLI for the stream with that RID; false if none
+// has arrived yet.
+func (a *answerer) requestKeyframe(rid string) bool {
+	a.media.Lock()
+	ssrc, ok := a.ssrcs[rid]
+	a.media.Unlock()
+	if !ok || a.pc == nil {
+		return false
+	}
+	return a.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(ssrc)}}) == nil
 }
 
 // answer applies an offer and returns the answer, or nil when it failed

@@ -221,6 +221,36 @@ func (c *Conn) handle(req *livekit.SignalRequest) {
 	}
 }
 
+// peerOf returns the participant's answering peer connection (nil without
+// AnswerOffers or before the first offer).
+func (c *Conn) peerOf() *answerer {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	if c.participant == nil {
+		return nil
+	}
+	return c.participant.peer
+}
+
+// MediaPackets is how many RTP packets the participant's publisher peer
+// connection received with that RID ("" for tracks without simulcast).
+// Zero without AnswerOffers.
+func (c *Conn) MediaPackets(rid string) int {
+	if p := c.peerOf(); p != nil {
+		return p.received(rid)
+	}
+	return 0
+}
+
+// RequestKeyframe sends a PLI for the stream that arrived with that RID, as
+// the SFU does for a subscriber; false if no such stream has arrived.
+func (c *Conn) RequestKeyframe(rid string) bool {
+	if p := c.peerOf(); p != nil {
+		return p.requestKeyframe(rid)
+	}
+	return false
+}
+
 // pongFor answers a ping (both of the protocol's kinds); nil for anything else.
 func pongFor(req *livekit.SignalRequest) *livekit.SignalResponse {
 	switch m := req.GetMessage().(type) {
