@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 
@@ -241,5 +242,46 @@ func TestUnsupportedCodecs(t *testing.T) {
 	h264, _ := NewTrackEncryptor(keys, rtp.CodecH264)
 	if _, err := h264.EncryptFrame(annexB(h264SPS, h264PPS), 0); !errors.Is(err, errNoSlice) {
 		t.Errorf("access unit without a slice: %v, want errNoSlice", err)
+	}
+}
+
+// TestConcurrentLayers: the layers of a simulcast track share one
+// TrackEncryptor from their own threads; every frame decrypts and no IV
+// repeats.
+func TestConcurrentLayers(t *testing.T) {
+	keys := testRing(t, 0)
+	enc, err := NewTrackEncryptor(keys, rtp.CodecVP8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, _ := NewCryptor(keys, rtp.CodecVP8)
+	frame := append([]byte{0xb1, 0x06, 0x00}, bytes.Repeat([]byte{7}, 500)...)
+	const layers, frames = 3, 200
+	out := make([][][]byte, layers)
+	var wg sync.WaitGroup
+	for l := range layers {
+		wg.Go(func() {
+			for i := range frames {
+				f, err := enc.EncryptFrame(frame, time.Duration(i)*time.Second/30)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				out[l] = append(out[l], f)
+			}
+		})
+	}
+	wg.Wait()
+	ivs := map[string]bool{}
+	for _, fs := range out {
+		for _, f := range fs {
+			if got, err := dec.Decrypt(f); err != nil || !bytes.Equal(got, frame) {
+				t.Fatalf("decrypt: %v", err)
+			}
+			ivs[string(f[len(f)-trailerLength:len(f)-2])] = true
+		}
+	}
+	if len(ivs) != layers*frames {
+		t.Fatalf("%d distinct IVs for %d frames", len(ivs), layers*frames)
 	}
 }
