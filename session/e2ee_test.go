@@ -126,3 +126,73 @@ func TestEncryptedTrack(t *testing.T) {
 		t.Fatal("another key decrypted the frame")
 	}
 }
+
+// TestEncryptedSimulcastLayers: each layer of a simulcast track is
+// encrypted (the layers share the track's encryptor) and decrypts on the
+// receiver to what was written on it.
+func TestEncryptedSimulcastLayers(t *testing.T) {
+	var keys e2ee.KeyRing
+	if err := keys.SetSharedKey("the shared key", 0); err != nil {
+		t.Fatal(err)
+	}
+	dec, err := e2ee.NewCryptor(&keys, rtp.CodecVP8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := func(rid string) []byte { // a VP8 key frame naming its layer
+		return append([]byte{0x50, 0x43, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01}, bytes.Repeat([]byte("layer "+rid), 200)...)
+	}
+	decrypted := make(chan string, 64)
+	srv := signallertest.NewServer(t, signallertest.Options{AnswerOffers: true, OnTrack: func(tr *webrtc.TrackRemote) {
+		var frame []byte
+		for {
+			pkt, _, err := tr.ReadRTP()
+			if err != nil {
+				return
+			}
+			var d codecs.VP8Packet
+			b, err := d.Unmarshal(pkt.Payload)
+			if err != nil {
+				continue
+			}
+			frame = append(frame, b...)
+			if !pkt.Marker {
+				continue
+			}
+			if got, err := dec.Decrypt(frame); err == nil && bytes.Equal(got, plain(tr.RID())) && !bytes.Contains(frame, []byte("layer")) {
+				select {
+				case decrypted <- tr.RID():
+				default:
+				}
+			}
+			frame = nil
+		}
+	}})
+	s, _, _, _ := connected(t, srv, nil)
+	enc, err := e2ee.NewTrackEncryptor(&keys, rtp.CodecVP8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	video, err := s.AddTrack(TrackSpec{Name: "video_0", Codec: rtp.CodecVP8, Layers: testLayers, Encryptor: enc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tick := time.NewTicker(30 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(waitLong)
+	seen := map[string]bool{}
+	for pts := time.Duration(0); len(seen) < len(testLayers); pts += 33 * time.Millisecond {
+		select {
+		case rid := <-decrypted:
+			seen[rid] = true
+		case <-tick.C:
+			for _, l := range video.Layers() {
+				if err := l.WriteFrame(plain(l.RID()), pts); err != nil {
+					t.Fatal(err)
+				}
+			}
+		case <-deadline:
+			t.Fatalf("layers whose frames arrived encrypted and decrypted: %v", seen)
+		}
+	}
+}

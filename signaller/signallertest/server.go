@@ -47,7 +47,7 @@ type Options struct {
 	AnswerOffers bool
 	// OnTrack, with AnswerOffers, is handed each track the answerer
 	// receives, on pion's callback goroutine, to read until it fails;
-	// without it the media is discarded.
+	// without it the media is counted (Conn.MediaPackets) and discarded.
 	OnTrack func(*webrtc.TrackRemote)
 }
 
