@@ -33,6 +33,9 @@ type e2eeStats struct {
 		ConcealedSamples     int    `json:"concealedSamples"`
 		KeyFramesDecoded     int    `json:"keyFramesDecoded"`
 		PLICount             int    `json:"pliCount"`
+		NACKCount            int    `json:"nackCount"`
+		PacketsLost          int    `json:"packetsLost"`
+		FramesDropped        int    `json:"framesDropped"`
 	} `json:"tracks"`
 }
 
