@@ -124,6 +124,7 @@ func testE2EEBrowser(t *testing.T, chromium, root, version string, frames encode
 	for _, codec := range []string{"video/H264", "video/VP8", "video/VP9"} {
 		// 30 fps for 3 s is 90 frames; stats refresh every 500 ms.
 		if grew := goodAfter[codec] - goodBefore[codec]; grew < 45 {
+			// docs/e2ee.md "Known issue": H.264 deltas sometimes never decode in one viewer.
 			t.Errorf("%s: the viewer with key B decoded %d frames in 3 s after the rotation", codec, grew)
 		}
 		if grew := otherAfter[codec] - otherBefore[codec]; grew > 0 {
