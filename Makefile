@@ -1,7 +1,7 @@
 # golivekitsink — build, demo, tests, benchmarks.
 #   make plugin   build/libgstgolivekit.so (meson + go build -buildmode=c-shared)
 #   make demo     local livekit-server + gst-launch publisher + subscriber that counts frames
-#   make test     vet, unit tests (race), end-to-end tests against real servers
+#   make test     vet, unit tests (race; plugin/ with GStreamer, no server), end-to-end tests against real servers
 #   make bench    benchmark tables
 #   make fuzz     every Go fuzz target for FUZZTIME each
 #   make soak     an hour of faults against a cluster, leak and recovery table
@@ -31,7 +31,8 @@ test: setup plugin unit e2e
 
 unit:
 	go vet ./...
-	go test -race -count=1 ./signaller/... ./rtp/... ./session/...
+	go test -race -count=1 ./signaller/... ./rtp/... ./session/... ./encoderinfo/...
+	go test -race -count=1 ./plugin/...
 
 # -p 1: one test binary at a time; media timing on 2 cores must not compete.
 e2e:

@@ -44,7 +44,7 @@ func (e *element) New() glib.GoObjectSubclass {
 
 func (e *element) ClassInit(klass *glib.ObjectClass) {
 	C.lk_element_class_setup(C.gpointer(klass.Unsafe()))
-	klass.InstallProperties(elementPropSpecs())
+	installProperties(klass, elementProperties)
 	C.lk_install_simulate_signal(C.gpointer(klass.Unsafe()))
 	C.lk_install_encoder_setup_signal(C.gpointer(klass.Unsafe()))
 }

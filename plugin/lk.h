@@ -70,6 +70,10 @@ GQuark lk_resource_error_quark(void);
 GQuark lk_stream_error_quark(void);
 GQuark lk_core_error_quark(void);
 
+/* upstream.c */
+GstElement *lk_upstream_encoder(GstPad *pad, char **stopped_at);
+const char *lk_element_factory_name(GstElement *el);
+
 /* trampolines.c */
 GstPad *lk_ghost_pad_new(GstElement *el, GstPadTemplate *templ, const char *name, uintptr_t handle);
 gboolean lk_pad_forward_event(GstPad *pad, GstObject *parent, GstEvent *event);

@@ -50,28 +50,29 @@ func goLkPluginInit(plugin *C.GstPlugin) (ok C.int) {
 }
 
 var (
-	registerOnce sync.Once
-	registerErr  error
+	registerMu sync.Mutex
+	registered bool
 )
 
 // Register makes the element golivekitsink available in this process, as
 // the static plugin "golivekit", for a Go application that embeds
-// GStreamer through go-gst. Call it after gst.Init; later calls do
-// nothing. It fails when the element could not be registered, for
-// example because libgstgolivekit.so was loaded first.
+// GStreamer through go-gst. Call it after gst.Init; once it succeeded,
+// later calls do nothing. It fails before gst.Init (a later call may then
+// succeed), and when golivekitsink is already known to GStreamer, for
+// example from libgstgolivekit.so on GST_PLUGIN_PATH.
 func Register() error {
-	registerOnce.Do(func() {
-		if C.gst_is_initialized() == 0 {
-			registerErr = errors.New("golivekit: Register called before gst.Init")
-			return
-		}
-		if gst.Find("golivekitsink") != nil {
-			registerErr = errors.New("golivekit: golivekitsink is already registered (libgstgolivekit.so loaded from GST_PLUGIN_PATH?)")
-			return
-		}
-		if C.lk_register_static() == 0 {
-			registerErr = errors.New("golivekit: registering the static plugin failed (see GST_DEBUG=golivekitsink:5)")
-		}
-	})
-	return registerErr
+	registerMu.Lock()
+	defer registerMu.Unlock()
+	switch {
+	case registered:
+		return nil
+	case C.gst_is_initialized() == 0:
+		return errors.New("golivekit: Register called before gst.Init")
+	case gst.Find("golivekitsink") != nil:
+		return errors.New("golivekit: golivekitsink is already registered (libgstgolivekit.so on GST_PLUGIN_PATH or installed?); a Go application must not load it")
+	case C.lk_register_static() == 0:
+		return errors.New("golivekit: registering the static plugin failed (see GST_DEBUG=golivekitsink:5)")
+	}
+	registered = true
+	return nil
 }

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unsafe"
 
 	"github.com/go-gst/go-glib/glib"
 	"github.com/golivekitsink/golivekitsink/session"
@@ -23,104 +22,91 @@ type elementProps struct {
 	reconnectBudget uint // seconds, 0 = never give up
 	recoveryWarning uint // milliseconds
 	regionFailover  bool
-	ref             refProps // livekitwebrtcsink's properties (refprops.go)
+	// upstreamBitrateControl: congestion control also sets the application's
+	// encoders upstream of encoded video pads (upstream.go).
+	upstreamBitrateControl bool
+	ref                    refProps // livekitwebrtcsink's properties (refprops.go)
 }
+
+const defaultRecoveryWarningMs = 3000
 
 func defaultElementProps() elementProps {
-	return elementProps{recoveryWarning: 3000, ref: defaultRefProps()}
+	return elementProps{recoveryWarning: defaultRecoveryWarningMs, ref: defaultRefProps()}
 }
 
-// Property ids: the index in elementPropSpecs().
-const (
-	epSignaller = iota
-	epReconnectBudget
-	epRecoveryWarning
-	epRegionFailover
-)
+// elementProperties is golivekitsink's property table (proptable.go): its
+// own properties, then livekitwebrtcsink's (refprops.go).
+var elementProperties = append([]property[*element]{
+	{
+		name: "signaller", nick: "Signaller",
+		blurb: "The LiveKit connection settings (GstGoLiveKitSignaller), set as signaller::<property>: " +
+			"ws-url (default ws://127.0.0.1:7880), api-key, secret-key, auth-token, room-name, " +
+			"participant-name (GStreamer), identity (gstreamer), timeout (s, 10), room-timeout (ms, 0), " +
+			"connection-state (read-only). Writable in NULL/READY with another GstGoLiveKitSignaller only " +
+			"(livekitwebrtcsink's GstRSWebRTCSignallableIface implementations cannot be plugged in)",
+		flags:    rwReady,
+		value:    objectType{func() C.GType { return C.GType(signallerType) }},
+		unlocked: true, // setSignaller takes e.mu itself
+		set:      func(e *element, v *C.GValue) { e.setSignaller(C.g_value_get_object(v)) },
+		get: func(e *element) *glib.Value {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			if e.sigObj == nil {
+				return nil
+			}
+			// A value of the signaller's own type, not G_TYPE_OBJECT (docs/architecture.md, "go-gst v1.4.0").
+			v, _ := glib.ValueInit(signallerType)
+			v.SetInstance(e.sigObj.Unsafe())
+			return v
+		},
+		doc: propDoc{def: "created with the element",
+			use: "The LiveKit settings, set as `signaller::<prop>`. Writable in NULL/READY, but only with another " +
+				"`GstGoLiveKitSignaller` (there is no signaller interface to implement)"},
+	},
+	uintProp("reconnect-budget", "Reconnect budget",
+		"Seconds the first connect, or one recovery (resume, reconnect, region failover), may take before the element gives up with an ERROR; 0 = keep trying forever",
+		0, maxUint32, 0, pRW, func(e *element) *uint { return &e.props.reconnectBudget },
+		propDoc{unit: "s", use: "golivekitsink only: how long the first connect, or one recovery, may take before an ERROR naming `reconnect-budget` and the server; 0 = forever"}),
+	uintProp("recovery-warning", "Recovery warning",
+		"Post a WARNING when a recovery takes longer than this many milliseconds (0 = never warn)",
+		0, maxUint32, defaultRecoveryWarningMs, pRW, func(e *element) *uint { return &e.props.recoveryWarning },
+		propDoc{unit: "ms", use: "golivekitsink only: WARNING when a recovery takes longer"}),
+	boolProp("region-failover", "Region failover",
+		"Fetch and fail over between the server's regions (/settings/regions) also on hosts that are not LiveKit Cloud (on *.livekit.cloud it is always on)",
+		false, pRW, func(e *element) *bool { return &e.props.regionFailover },
+		propDoc{use: "golivekitsink only: region lists on hosts that are not LiveKit Cloud"}),
+	boolProp("upstream-bitrate-control", "Upstream bitrate control",
+		"Let congestion control set the bitrate of the application's encoder upstream of each encoded video pad "+
+			"(found through queues, parsers, capsfilters, tees, bins), in that encoder's own unit; "+
+			"an encoder it does not know is left alone with one WARNING. Off: the application's encoders are never touched",
+		false, rwAny, func(e *element) *bool { return &e.props.upstreamBitrateControl },
+		propDoc{use: "golivekitsink only: the estimate also sets the encoder upstream of each encoded video pad " +
+			"(walking through queue, parsers, capsfilter, tee, identity, valve, bins; units per encoder in docs/encoders.md); " +
+			"an unknown encoder gets one WARNING and is left alone. Off by default because the encoder belongs to the application"}),
+}, refProperties...)
 
-func elementPropSpecs() []*glib.ParamSpec {
-	rw := glib.ParameterReadWrite
-	var sigSpec *C.GParamSpec
-	withCString("signaller", func(n *C.char) {
-		withCString("Signaller", func(k *C.char) {
-			withCString("The LiveKit connection settings (GstGoLiveKitSignaller), set as signaller::<property>: "+
-				"ws-url (default ws://127.0.0.1:7880), api-key, secret-key, auth-token, room-name, "+
-				"participant-name (GStreamer), identity (gstreamer), timeout (s, 10), room-timeout (ms, 0), "+
-				"connection-state (read-only). Writable in NULL/READY with another GstGoLiveKitSignaller only "+
-				"(livekitwebrtcsink's GstRSWebRTCSignallableIface implementations cannot be plugged in)", func(b *C.char) {
-				sigSpec = C.lk_param_spec_object(n, k, b, C.GType(signallerType), C.G_PARAM_READWRITE|C.GST_PARAM_MUTABLE_READY)
-			})
-		})
-	})
-	own := []*glib.ParamSpec{
-		epSignaller: glib.ToParamSpec(unsafe.Pointer(sigSpec)),
-		epReconnectBudget: glib.NewUintParam("reconnect-budget", "Reconnect budget",
-			"Seconds the first connect, or one recovery (resume, reconnect, region failover), may take before the element gives up with an ERROR; 0 = keep trying forever",
-			0, maxUint32, 0, rw),
-		epRecoveryWarning: glib.NewUintParam("recovery-warning", "Recovery warning",
-			"Post a WARNING when a recovery takes longer than this many milliseconds (0 = never warn)",
-			0, maxUint32, 3000, rw),
-		epRegionFailover: glib.NewBoolParam("region-failover", "Region failover",
-			"Fetch and fail over between the server's regions (/settings/regions) also on hosts that are not LiveKit Cloud (on *.livekit.cloud it is always on)",
-			false, rw),
-	}
-	return append(own, refPropSpecs()...)
+func (e *element) lock() func() {
+	e.mu.Lock()
+	return e.mu.Unlock
 }
 
 func (e *element) SetProperty(self *glib.Object, id uint, v *glib.Value) {
 	defer recoverToBus(e.gst, "set-property")
-	gv := (*C.GValue)(v.Native())
-	if id == epSignaller {
-		e.setSignaller(C.g_value_get_object(gv))
-		return
+	// GST_PARAM_MUTABLE_READY is a promise gst-inspect shows; GObject
+	// does not keep it, so the element refuses such writes itself.
+	if id < uint(len(elementProperties)) && elementProperties[id].flags&pReady != 0 {
+		if st := C.lk_element_state(e.gst); st > C.GST_STATE_READY {
+			e.warnf("%s: changeable only in NULL or READY, the element is %s; ignored",
+				elementProperties[id].name, C.GoString(C.gst_element_state_get_name(st)))
+			return
+		}
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.setRefProp(id, gv) {
-		return
-	}
-	switch id {
-	case epReconnectBudget:
-		e.props.reconnectBudget = uint(C.g_value_get_uint(gv))
-	case epRecoveryWarning:
-		e.props.recoveryWarning = uint(C.g_value_get_uint(gv))
-	case epRegionFailover:
-		e.props.regionFailover = C.g_value_get_boolean(gv) != 0
-	}
+	setProperty(elementProperties, e, e.lock, id, v)
 }
 
 func (e *element) GetProperty(self *glib.Object, id uint) *glib.Value {
 	defer recoverToBus(e.gst, "get-property")
-	if id == epStats {
-		return e.statsValue() // reads the session: not under e.mu
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if v, ok := e.getRefProp(id); ok {
-		return v
-	}
-	switch id {
-	case epSignaller:
-		if e.sigObj == nil {
-			return nil
-		}
-		// A value of the signaller's own type, not G_TYPE_OBJECT (docs/architecture.md, "go-gst v1.4.0").
-		v, _ := glib.ValueInit(signallerType)
-		v.SetInstance(e.sigObj.Unsafe())
-		return v
-	case epReconnectBudget, epRecoveryWarning:
-		v, _ := glib.ValueInit(glib.TYPE_UINT)
-		if id == epReconnectBudget {
-			v.SetUInt(e.props.reconnectBudget)
-		} else {
-			v.SetUInt(e.props.recoveryWarning)
-		}
-		return v
-	case epRegionFailover:
-		v, _ := glib.GValue(e.props.regionFailover)
-		return v
-	}
-	return nil
+	return getProperty(elementProperties, e, e.lock, id)
 }
 
 // settingsError is a bad or missing setting, posted as a RESOURCE/SETTINGS

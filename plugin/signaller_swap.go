@@ -30,10 +30,6 @@ func (e *element) setSignaller(obj C.gpointer) {
 		e.warnf("signaller: only a GstGoLiveKitSignaller can be set; ignored")
 		return
 	}
-	if st := C.lk_element_state(e.gst); st > C.GST_STATE_READY {
-		e.warnf("signaller: cannot be replaced in state %d; ignored", int(st))
-		return
-	}
 	sig, ok := glib.FromObjectUnsafePrivate(unsafe.Pointer(obj)).(*signaller)
 	if !ok {
 		e.warnf("signaller: not a golivekitsink signaller; ignored")

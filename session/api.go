@@ -24,6 +24,10 @@ type Config struct {
 	Room      string
 	Identity  string
 	Name      string
+	// Metadata and Attributes: the participant's at join, in minted
+	// tokens (SetMetadata/SetAttributes change them later).
+	Metadata   string
+	Attributes map[string]string
 
 	// PublishTimeout bounds the wait for each TrackPublished (reference "timeout").
 	PublishTimeout time.Duration

@@ -24,6 +24,7 @@ type watcher struct {
 	states   []StateChange
 	fatal    error
 	warnings []error
+	data     []DataMessage
 }
 
 func newWatcher() *watcher { return &watcher{changed: make(chan struct{})} }
@@ -41,6 +42,7 @@ func (w *watcher) OnKeyframeRequest(*Track)       {}
 func (w *watcher) OnWarning(err error)            { w.update(func() { w.warnings = append(w.warnings, err) }) }
 func (w *watcher) OnFatal(err error)              { w.update(func() { w.fatal = err }) }
 func (w *watcher) OnTrackError(_ *Track, _ error) {}
+func (w *watcher) OnData(m DataMessage)           { w.update(func() { w.data = append(w.data, m) }) }
 
 // waitFor waits until cond (called under w.mu) holds.
 func (w *watcher) waitFor(t *testing.T, what string, cond func() bool) {

@@ -2,10 +2,9 @@ package session
 
 import (
 	"flag"
-	"os"
-	"strings"
 	"testing"
 
+	"github.com/golivekitsink/golivekitsink/internal/docgen"
 	"github.com/livekit/protocol/livekit"
 )
 
@@ -81,28 +80,9 @@ func TestLeavePolicyDocMatchesCode(t *testing.T) {
 	checkGeneratedDoc(t, leaveDoc, "leave-policy", leavePolicyTable())
 }
 
-// checkGeneratedDoc checks that the part of doc between the markers
-// <!-- name:begin --> and <!-- name:end --> is want; with -update it
-// rewrites the doc instead.
+// checkGeneratedDoc checks a table of docs/ generated from the code
+// (internal/docgen); -update rewrites it.
 func checkGeneratedDoc(t *testing.T, doc, name, want string) {
 	t.Helper()
-	b, err := os.ReadFile(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := string(b)
-	begin, end := "<!-- "+name+":begin -->\n", "<!-- "+name+":end -->"
-	i, j := strings.Index(text, begin), strings.Index(text, end)
-	if i < 0 || j < i {
-		t.Fatalf("%s lacks the %q … %q markers", doc, begin, end)
-	}
-	if got := text[i+len(begin) : j]; got != want {
-		if *updateDocs {
-			if err := os.WriteFile(doc, []byte(text[:i+len(begin)]+want+text[j:]), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			return
-		}
-		t.Fatalf("%s is out of date; run go test ./session -run %s -update\n--- doc\n%s--- code\n%s", doc, t.Name(), got, want)
-	}
+	docgen.Check(t, doc, name, want, *updateDocs)
 }

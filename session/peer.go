@@ -71,6 +71,7 @@ func (s *Session) newPeer() (*peer, error) {
 		_ = pc.Close()
 		return nil, err
 	}
+	s.watchDataChannels(p)
 	return p, nil
 }
 

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -80,6 +81,8 @@ type Session struct {
 	plan          []string
 	everConnected bool
 	governor      bitrateGovernor
+	out           outbox          // reliable data packets (dataqueue.go)
+	meta          participantMeta // name, metadata, attributes set at runtime (metadata.go)
 }
 
 // trackState is the session goroutine's view of a track in the current
@@ -104,6 +107,7 @@ func New(cfg Config, h Handler) (*Session, error) {
 	creds := signaller.Credentials{
 		APIKey: cfg.APIKey, APISecret: cfg.APISecret, Room: cfg.Room,
 		Identity: cfg.Identity, Name: cfg.Name, AuthToken: cfg.AuthToken,
+		Metadata: cfg.Metadata, Attributes: maps.Clone(cfg.Attributes),
 	}
 	if _, err := signaller.BuildURL(cfg.URL, signaller.URLParams{}); err != nil {
 		return nil, err
@@ -147,7 +151,7 @@ func New(cfg Config, h Handler) (*Session, error) {
 		ctx: ctx, cancel: cancel,
 		events: make(chan event, 1024), done: make(chan struct{}),
 		disp: newDispatcher(), url0: shownURL, curURL: shownURL,
-		failedURLs: map[string]bool{}, backoff: backoff,
+		failedURLs: map[string]bool{}, backoff: backoff, out: newOutbox(),
 	}
 	s.disp.onPanic = func(r any) { s.log.Errorf("handler panicked: %v", r) }
 	return s, nil
@@ -191,15 +195,24 @@ func (s *Session) AddTrack(spec TrackSpec) (*Track, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.call(func(s *Session) error { s.onAddTrack(t); return nil }); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// call runs f on the session goroutine and returns its result, or
+// ErrClosed when the session ends first.
+func (s *Session) call(f func(*Session) error) error {
 	reply := make(chan error, 1)
-	if !s.post(evAddTrack{t: t, reply: reply}) {
-		return nil, ErrClosed
+	if !s.post(evCall(func(s *Session) { reply <- f(s) })) {
+		return ErrClosed
 	}
 	select {
 	case err := <-reply:
-		return t, err
+		return err
 	case <-s.ctx.Done():
-		return nil, ErrClosed
+		return ErrClosed
 	}
 }
 

@@ -23,7 +23,9 @@ func (s *Session) onSignal(m *livekit.SignalResponse) {
 		s.token = msg.RefreshToken
 		s.log.Debugf("token refreshed by the server")
 	case *livekit.SignalResponse_RequestResponse:
-		s.onRequestResponse(msg.RequestResponse)
+		if !s.onMetadataResponse(msg.RequestResponse) {
+			s.onRequestResponse(msg.RequestResponse)
+		}
 	case *livekit.SignalResponse_Mute:
 		for _, ts := range s.tracks {
 			if ts.info != nil && ts.info.Sid == msg.Mute.GetSid() {

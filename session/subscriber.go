@@ -11,7 +11,8 @@ import (
 // onServerOffer answers an offer on the subscriber peer connection. A
 // canSubscribe=false token never gets one, but an auth-token given by the
 // user may allow subscribing, and an unanswered offer gets the participant
-// removed (docs/protocol.md, "The subscriber offer"). We receive nothing on it.
+// removed (docs/protocol.md, "The subscriber offer"). Only data arrives
+// on it (data.go).
 func (s *Session) onServerOffer(sd *livekit.SessionDescription) {
 	if s.sub == nil {
 		s.pcGen++
@@ -22,6 +23,9 @@ func (s *Session) onServerOffer(sd *livekit.SessionDescription) {
 			return
 		}
 		pc.OnICECandidate(func(c *webrtc.ICECandidate) { s.post(evLocalCandidate{gen: gen, c: c, subscriber: true}) })
+		// With canSubscribe the SFU sends others' data on this peer
+		// connection's channels (data.go).
+		pc.OnDataChannel(func(dc *webrtc.DataChannel) { s.receiveData(dc, dc.Label() != "_lossy") })
 		s.sub = &subscriberPeer{pc: pc, gen: gen}
 	}
 	offer, id, _ := signalling.FromProtoSessionDescription(sd)

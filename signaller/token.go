@@ -15,6 +15,10 @@ const DefaultTokenTTL = 6 * time.Hour
 type Credentials struct {
 	APIKey, APISecret, Room, Identity, Name, AuthToken string
 	TTL                                                time.Duration // 0 -> DefaultTokenTTL
+	// Metadata and Attributes go into minted tokens, so the participant
+	// joins with them.
+	Metadata   string
+	Attributes map[string]string
 }
 
 // Validate names the missing GStreamer property. With AuthToken set nothing
@@ -52,6 +56,8 @@ func (c Credentials) Token() (string, error) {
 	g := &auth.VideoGrant{RoomJoin: true, Room: c.Room}
 	g.SetCanPublish(true)
 	g.SetCanPublishData(true)
+	// Name, metadata and attributes can change at runtime (session.SetName, …).
+	g.SetCanUpdateOwnMetadata(true)
 	// Must be an explicit false: a nil canSubscribe counts as granted, which
 	// makes the subscriber PC primary and the server then waits for an answer
 	// to its offer and drops us after 60 s (docs/protocol.md, "The subscriber offer").
@@ -67,6 +73,12 @@ func (c Credentials) Token() (string, error) {
 		SetValidFor(ttl)
 	if c.Name != "" {
 		at.SetName(c.Name)
+	}
+	if c.Metadata != "" {
+		at.SetMetadata(c.Metadata)
+	}
+	if len(c.Attributes) > 0 {
+		at.SetAttributes(c.Attributes)
 	}
 	tok, err := at.ToJWT()
 	if err != nil {

@@ -63,7 +63,7 @@ func TestTokenFixed(t *testing.T) {
 
 func TestTokenClaims(t *testing.T) {
 	c := Credentials{APIKey: "APIkey", APISecret: "a-very-long-secret-for-hs256-signing", Room: "room1",
-		Identity: "gst-1", Name: "GStreamer", TTL: time.Hour}
+		Identity: "gst-1", Name: "GStreamer", TTL: time.Hour, Metadata: `{"m":1}`, Attributes: map[string]string{"kind": "camera"}}
 	tok, err := c.Token()
 	if err != nil {
 		t.Fatal(err)
@@ -84,11 +84,14 @@ func TestTokenClaims(t *testing.T) {
 	if reg.Issuer != "APIkey" || grants.Identity != "gst-1" || grants.Name != "GStreamer" {
 		t.Fatalf("iss=%q identity=%q name=%q", reg.Issuer, grants.Identity, grants.Name)
 	}
+	if grants.Metadata != `{"m":1}` || grants.Attributes["kind"] != "camera" {
+		t.Fatalf("metadata %q attributes %v", grants.Metadata, grants.Attributes)
+	}
 	if ttl := reg.ExpiresAt.Sub(reg.IssuedAt.Time); ttl != time.Hour {
 		t.Fatalf("ttl %v", ttl)
 	}
 	g := grants.Video
-	if !g.RoomJoin || g.Room != "room1" || !g.GetCanPublish() || g.GetCanSubscribe() || !g.GetCanPublishData() {
+	if !g.RoomJoin || g.Room != "room1" || !g.GetCanPublish() || g.GetCanSubscribe() || !g.GetCanPublishData() || !g.GetCanUpdateOwnMetadata() {
 		t.Fatalf("grant %+v", g)
 	}
 

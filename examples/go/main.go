@@ -4,10 +4,15 @@
 //	go run ./examples/go -seconds 20      (default: until Ctrl-C)
 //
 // Settings from the environment: LIVEKIT_URL, LIVEKIT_API_KEY,
-// LIVEKIT_API_SECRET, ROOM, IDENTITY (defaults: the demo's). The plugin must be
-// on GST_PLUGIN_PATH or installed. Every golivekitsink-connection bus message
-// is printed; after -seconds (or on Ctrl-C) EOS is sent, and the program exits
-// once it arrived.
+// LIVEKIT_API_SECRET, ROOM, IDENTITY (defaults: the demo's). Every
+// golivekitsink-connection bus message is printed; after -seconds (or on
+// Ctrl-C) EOS is sent, and the program exits once it arrived.
+//
+// The element comes from the Go package plugin, registered in this process by
+// plugin.Register after gst.Init, not from libgstgolivekit.so on
+// GST_PLUGIN_PATH: that file carries its own Go runtime, and a second Go
+// runtime in a Go process is not supported by Go (docs/architecture.md,
+// "Go applications").
 package main
 
 import (
@@ -21,6 +26,8 @@ import (
 
 	"github.com/go-gst/go-glib/glib"
 	"github.com/go-gst/go-gst/gst"
+
+	"github.com/golivekitsink/golivekitsink/plugin"
 )
 
 const launch = "videotestsrc is-live=true ! video/x-raw,width=640,height=360,framerate=30/1 " +
@@ -35,6 +42,10 @@ func main() {
 
 func run(seconds int) int {
 	gst.Init(nil)
+	if err := plugin.Register(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
 	pipeline, err := gst.NewPipelineFromString(launch)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "pipeline:", err)
@@ -105,7 +116,7 @@ func run(seconds int) int {
 	}()
 
 	if err := pipeline.SetState(gst.StatePlaying); err != nil {
-		fmt.Fprintln(os.Stderr, "could not start the pipeline (is golivekitsink on GST_PLUGIN_PATH?):", err)
+		fmt.Fprintln(os.Stderr, "could not start the pipeline:", err)
 		return 1
 	}
 	loop.Run()

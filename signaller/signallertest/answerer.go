@@ -1,6 +1,7 @@
 package signallertest
 
 import (
+	"fmt"
 	"io"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
+	"google.golang.org/protobuf/proto"
 )
 
 const gatherTimeout = 2 * time.Second
@@ -31,6 +33,11 @@ type answerer struct {
 	// ssrcs is the SSRC each RID arrived with.
 	packets map[string]int
 	ssrcs   map[string]webrtc.SSRC
+
+	dataMu   sync.Mutex // the data channels' callbacks run on pion's goroutines
+	channels map[string]*webrtc.DataChannel
+	dataIn   []*livekit.DataPacket // in arrival order; reliable ones once per sequence
+	lastSeq  uint32                // highest reliable sequence received, as livekit-server keeps it
 }
 
 func newAnswerer(t testing.TB, onTrack func(*webrtc.TrackRemote)) *answerer {
@@ -63,8 +70,59 @@ func newAnswerer(t testing.TB, onTrack func(*webrtc.TrackRemote)) *answerer {
 		}
 		_, _ = io.Copy(io.Discard, trackReader{tr, a})
 	})
+	pc.OnDataChannel(a.onDataChannel)
 	a.pc = pc
 	return a
+}
+
+// onDataChannel keeps what the client sends, dropping a reliable packet
+// whose sequence was seen, as livekit-server does.
+func (a *answerer) onDataChannel(dc *webrtc.DataChannel) {
+	a.dataMu.Lock()
+	if a.channels == nil {
+		a.channels = map[string]*webrtc.DataChannel{}
+	}
+	a.channels[dc.Label()] = dc
+	a.dataMu.Unlock()
+	dc.OnMessage(func(m webrtc.DataChannelMessage) {
+		dp := &livekit.DataPacket{}
+		if proto.Unmarshal(m.Data, dp) != nil {
+			return
+		}
+		a.dataMu.Lock()
+		defer a.dataMu.Unlock()
+		if dc.Label() == "_reliable" && dp.GetSequence() > 0 {
+			if dp.GetSequence() <= a.lastSeq {
+				return
+			}
+			a.lastSeq = dp.GetSequence()
+		}
+		a.dataIn = append(a.dataIn, dp)
+	})
+}
+
+func (a *answerer) data() ([]*livekit.DataPacket, uint32) {
+	a.dataMu.Lock()
+	defer a.dataMu.Unlock()
+	return append([]*livekit.DataPacket(nil), a.dataIn...), a.lastSeq
+}
+
+func (a *answerer) sendData(dp *livekit.DataPacket, reliable bool) error {
+	label := "_lossy"
+	if reliable {
+		label = "_reliable"
+	}
+	a.dataMu.Lock()
+	dc := a.channels[label]
+	a.dataMu.Unlock()
+	if dc == nil {
+		return fmt.Errorf("signallertest: no %s data channel from the client yet", label)
+	}
+	b, err := proto.Marshal(dp)
+	if err != nil {
+		return err
+	}
+	return dc.Send(b)
 }
 
 type trackReader struct {

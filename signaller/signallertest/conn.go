@@ -272,3 +272,34 @@ func trackPublished(r *livekit.AddTrackRequest, n int) *livekit.SignalResponse {
 		},
 	}}}
 }
+
+// DataReceived is what the participant of this socket sent on its data
+// channels (with AnswerOffers), in order; a reliable packet whose sequence
+// was seen before is dropped, as livekit-server does.
+func (c *Conn) DataReceived() []*livekit.DataPacket {
+	if p := c.peer(); p != nil {
+		d, _ := p.data()
+		return d
+	}
+	return nil
+}
+
+// SendData sends dp to the participant of this socket on its publisher
+// data channel, as livekit-server does for a participant that does not
+// subscribe.
+func (c *Conn) SendData(dp *livekit.DataPacket, reliable bool) error {
+	p := c.peer()
+	if p == nil {
+		return fmt.Errorf("signallertest: no peer connection for this participant")
+	}
+	return p.sendData(dp, reliable)
+}
+
+func (c *Conn) peer() *answerer {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	if c.participant == nil {
+		return nil
+	}
+	return c.participant.peer
+}

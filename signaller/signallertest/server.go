@@ -365,8 +365,12 @@ func (s *Server) firstResponse(conn *Conn, c Connect) *livekit.SignalResponse {
 			return Leave(&livekit.LeaveRequest{Action: livekit.LeaveRequest_RECONNECT, Reason: livekit.DisconnectReason_STATE_MISMATCH})
 		}
 		conn.participant = p
+		var lastSeq uint32
+		if p.peer != nil {
+			_, lastSeq = p.peer.data()
+		}
 		return &livekit.SignalResponse{Message: &livekit.SignalResponse_Reconnect{Reconnect: &livekit.ReconnectResponse{
-			IceServers: s.o.ICEServers, ClientConfiguration: s.o.ClientConfiguration}}}
+			IceServers: s.o.ICEServers, ClientConfiguration: s.o.ClientConfiguration, LastMessageSeq: lastSeq}}}
 	}
 	p := &participant{sid: fmt.Sprintf("PA_%d", participantSIDs.Add(1))}
 	if v, err := auth.ParseAPIToken(strings.TrimPrefix(c.Authorization, "Bearer ")); err == nil {

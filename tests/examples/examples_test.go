@@ -41,6 +41,9 @@ type example struct {
 	video  []string                                  // MIME types the subscriber must receive
 	audio  int                                       // Opus tracks
 	rawPad bool                                      // feeds raw caps into the element
+	// inProcess: the example registers the element itself (plugin.Register)
+	// and must not find libgstgolivekit.so, so its GST_PLUGIN_PATH is empty.
+	inProcess bool
 }
 
 func gstLaunch(script string) func(*testing.T, string) *exec.Cmd {
@@ -60,7 +63,7 @@ var examples = []example{
 		// Debian's python3: python3-gi lives there, not in a pyenv/venv python.
 		return exec.Command("/usr/bin/python3", filepath.Join(root, "examples", "python", "publish.py"), fmt.Sprint(runSeconds))
 	}, video: []string{"video/H264"}, audio: 1},
-	{name: "go", cmd: goExample, video: []string{"video/H264"}, audio: 1},
+	{name: "go", cmd: goExample, video: []string{"video/H264"}, audio: 1, inProcess: true},
 }
 
 func TestExamples(t *testing.T) {
@@ -76,6 +79,9 @@ func runExample(t *testing.T, root, pluginDir string, srv *harness.Server, room 
 	cmd := ex.cmd(t, root)
 	identity := "example-" + room
 	sub := harness.Subscribe(t, srv.URL(), srv.APIKey(), srv.Secret(), room, "")
+	if ex.inProcess {
+		pluginDir = t.TempDir()
+	}
 	cmd.Env = append(os.Environ(),
 		"LIVEKIT_URL="+srv.URL(), "LIVEKIT_API_KEY="+srv.APIKey(), "LIVEKIT_API_SECRET="+srv.Secret(),
 		"ROOM="+room, "IDENTITY="+identity, fmt.Sprintf("DURATION=%d", runSeconds),

@@ -79,20 +79,6 @@ func TestPropertyRoundTrips(t *testing.T) {
 	check("child")
 }
 
-// readyOnlyAcceptedInPlaying are the properties flagged "changeable only in
-// NULL or READY" that the element still takes in PLAYING (stored, used from
-// the next session or chain on): plugin/properties.go and refprops.go have
-// no state check yet. Emptying this list is the fix; the test fails on an
-// entry that is refused by then, and on any new property not refused.
-var readyOnlyAcceptedInPlaying = map[string]bool{
-	"video-caps": true, "audio-caps": true, "turn-servers": true, "congestion-control": true,
-	"min-bitrate": true, "max-bitrate": true, "start-bitrate": true, "do-fec": true,
-	"do-retransmission": true, "do-clock-signalling": true, "enable-data-channel-navigation": true,
-	"enable-control-data-channel": true, "ice-transport-policy": true, "rtx-percentage": true,
-	"run-web-server": true, "web-server-cert": true, "web-server-key": true, "web-server-path": true,
-	"web-server-directory": true, "web-server-host-addr": true,
-}
-
 // In PLAYING, connected to the fake, a write to a property flagged
 // changeable only in NULL/READY is refused with a warning in the debug log,
 // and the element keeps publishing.
@@ -111,16 +97,13 @@ func TestReadyOnlyPropertiesInPlaying(t *testing.T) {
 		}
 		refused := p.verdict == "unchanged"
 		switch {
-		case readyOnlyAcceptedInPlaying[p.name] && refused:
-			t.Errorf("%s is refused in PLAYING now: remove it from readyOnlyAcceptedInPlaying", p.name)
-		case readyOnlyAcceptedInPlaying[p.name]:
 		case !refused:
 			t.Errorf("%s (changeable only in NULL/READY) took %s in PLAYING", p.name, p.got)
 		case !warnedAbout(log, p.name):
 			t.Errorf("%s was refused in PLAYING without a WARNING in the debug log", p.name)
 		}
 	}
-	t.Logf("%d ready-only properties, %d of them still accepted in PLAYING", len(ps), len(readyOnlyAcceptedInPlaying))
+	t.Logf("%d ready-only properties, all refused in PLAYING", len(ps))
 	assertSending(t, h, "audio_0")
 	if errs := h.errors(); len(errs) > 0 {
 		t.Errorf("ERRORs on the bus: %v", errs)
