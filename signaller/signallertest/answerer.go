@@ -40,7 +40,7 @@ type answerer struct {
 	lastSeq  uint32                // highest reliable sequence received, as livekit-server keeps it
 }
 
-func newAnswerer(t testing.TB) *answerer {
+func newAnswerer(t testing.TB, onTrack func(*webrtc.TrackRemote)) *answerer {
 	a := &answerer{t: t, packets: map[string]int{}, ssrcs: map[string]webrtc.SSRC{}}
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
@@ -64,6 +64,10 @@ func newAnswerer(t testing.TB) *answerer {
 	}
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		// pion's callback goroutine reads until the peer connection closes.
+		if onTrack != nil {
+			onTrack(tr)
+			return
+		}
 		_, _ = io.Copy(io.Discard, trackReader{tr, a})
 	})
 	pc.OnDataChannel(a.onDataChannel)
