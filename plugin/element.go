@@ -47,6 +47,7 @@ func (e *element) ClassInit(klass *glib.ObjectClass) {
 	installProperties(klass, elementProperties)
 	C.lk_install_simulate_signal(C.gpointer(klass.Unsafe()))
 	C.lk_install_encoder_setup_signal(C.gpointer(klass.Unsafe()))
+	C.lk_install_participant_signals(C.gpointer(klass.Unsafe()))
 }
 
 // Constructed creates the signaller (not in InstanceInit: go-glib holds its

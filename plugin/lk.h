@@ -59,6 +59,11 @@ gboolean lk_object_is_a(gpointer obj, GType t);
 char **lk_caps_split(const char *caps_str);
 gboolean lk_structure_has_field(const char *structure, const char *field);
 
+/* participant.c */
+void lk_install_participant_signals(gpointer klass);
+void lk_emit_data_received(GstElement *el, const char *identity, const char *topic, const void *data, size_t size);
+char **lk_structure_fields(const char *str);
+
 /* bus.c */
 void lk_post_error(GstElement *el, GQuark domain, gint code, const char *text, const char *debug);
 void lk_post_warning(GstElement *el, GQuark domain, gint code, const char *text, const char *debug);

@@ -276,7 +276,11 @@ func (e *element) dropTrack(p *sinkPad) {
 
 // addTrackLocked publishes p's spec on the current session. e.mu is held.
 func (e *element) addTrackLocked(p *sinkPad) {
-	t, err := e.sess.AddTrack(*p.spec)
+	spec := *p.spec
+	if !e.encryptLocked(p, &spec) {
+		return
+	}
+	t, err := e.sess.AddTrack(spec)
 	if err != nil || t == nil {
 		postWarning(e.gst, C.lk_stream_error_quark(), C.GST_STREAM_ERROR_FAILED,
 			fmt.Sprintf("%s: cannot publish track: %v", p.name, err), "")

@@ -23,6 +23,7 @@ type elementProps struct {
 	recoveryWarning uint // milliseconds
 	regionFailover  bool
 	ref             refProps // livekitwebrtcsink's properties (refprops.go)
+	e2ee            e2eeProps
 }
 
 const defaultRecoveryWarningMs = 3000
@@ -32,13 +33,14 @@ func defaultElementProps() elementProps {
 }
 
 // elementProperties is golivekitsink's property table (proptable.go): its
-// own properties, then livekitwebrtcsink's (refprops.go).
-var elementProperties = append([]property[*element]{
+// own properties, then livekitwebrtcsink's (refprops.go), then end-to-end
+// encryption's (e2ee.go).
+var elementProperties = append(append([]property[*element]{
 	{
 		name: "signaller", nick: "Signaller",
 		blurb: "The LiveKit connection settings (GstGoLiveKitSignaller), set as signaller::<property>: " +
 			"ws-url (default ws://127.0.0.1:7880), api-key, secret-key, auth-token, room-name, " +
-			"participant-name (GStreamer), identity (gstreamer), timeout (s, 10), room-timeout (ms, 0), " +
+			"participant-name (GStreamer), participant-metadata, participant-attributes, identity (gstreamer), timeout (s, 10), room-timeout (ms, 0), " +
 			"connection-state (read-only). Writable in NULL/READY with another GstGoLiveKitSignaller only " +
 			"(livekitwebrtcsink's GstRSWebRTCSignallableIface implementations cannot be plugged in)",
 		flags:    rwReady,
@@ -72,7 +74,7 @@ var elementProperties = append([]property[*element]{
 		"Fetch and fail over between the server's regions (/settings/regions) also on hosts that are not LiveKit Cloud (on *.livekit.cloud it is always on)",
 		false, pRW, func(e *element) *bool { return &e.props.regionFailover },
 		propDoc{use: "golivekitsink only: region lists on hosts that are not LiveKit Cloud"}),
-}, refProperties...)
+}, refProperties...), e2eeProperties...)
 
 func (e *element) lock() func() {
 	e.mu.Lock()
@@ -173,6 +175,8 @@ func (e *element) sessionConfig() session.Config {
 		Room:                s.room,
 		Identity:            s.identity,
 		Name:                s.partName,
+		Metadata:            s.metadata,
+		Attributes:          s.attrs,
 		PublishTimeout:      time.Duration(s.timeout) * time.Second,
 		ReconnectBudget:     time.Duration(p.reconnectBudget) * time.Second,
 		SlowRecoveryWarning: time.Duration(p.recoveryWarning) * time.Millisecond,
