@@ -64,6 +64,11 @@ void lk_install_participant_signals(gpointer klass);
 void lk_emit_data_received(GstElement *el, const char *identity, const char *topic, const void *data, size_t size);
 char **lk_structure_fields(const char *str);
 
+/* textpad.c */
+void lk_add_text_pad_template(gpointer klass);
+GstPad *lk_text_pad_new(GstElement *el, GstPadTemplate *templ, const char *name, uintptr_t handle, GstElement **appsink_out);
+char *lk_text_pad_get(GstPad *pad, const char *prop);
+
 /* bus.c */
 void lk_post_error(GstElement *el, GQuark domain, gint code, const char *text, const char *debug);
 void lk_post_warning(GstElement *el, GQuark domain, gint code, const char *text, const char *debug);

@@ -50,6 +50,9 @@ type sinkPad struct {
 func (e *element) RequestNewPad(self *gst.Element, templ *gst.PadTemplate, name string, caps *gst.Caps) (ret *gst.Pad) {
 	defer recoverToBus(e.gst, "request-new-pad")
 	testPanic("request-new-pad")
+	if strings.HasPrefix(templ.Name(), "text") {
+		return e.requestTextPad(templ)
+	}
 	video := strings.HasPrefix(templ.Name(), "video")
 	e.mu.Lock()
 	var pname string
@@ -91,6 +94,9 @@ func (e *element) RequestNewPad(self *gst.Element, templ *gst.PadTemplate, name 
 func (e *element) ReleasePad(self *gst.Element, pad *gst.Pad) {
 	defer recoverToBus(e.gst, "release-pad")
 	ghost := (*C.GstPad)(pad.Unsafe())
+	if e.releaseTextPad(ghost) {
+		return
+	}
 	e.mu.Lock()
 	p := e.pads[ghost]
 	delete(e.pads, ghost)
