@@ -351,6 +351,9 @@ def command(line):
             value = Gst.Structure.new_from_string(value)
         sig.set_property(name, value)
         say("SPROP %s" % name)
+    elif cmd == "e2ee-key":  # e2ee-key INDEX KEY: rotate with set-e2ee-key
+        index, key = rest.split(None, 1)
+        say("E2EE-KEY %s" % sink.emit("set-e2ee-key", GLib.Bytes.new(key.encode()), int(index)))
     elif cmd == "quit":
         loop.quit()
     else:
