@@ -151,7 +151,7 @@ func TestElementCaptionsInBrowser(t *testing.T) {
 			viewer := startBrowser(t, chromium, page)
 			h := startElementHost(t, elementSink(srv, room, "")+elementOpus+
 				fmt.Sprintf(" filesrc location=%s ! subparse ! lk.text_0", srt))
-			audioSID := trackSID(t, h.wait(t, "MSG ", "audio_0=TR_", 20*time.Second), "audio_0")
+			audioSID := trackSID(t, h.wait(t, "MSG ", `audio_0\=TR_`, 20*time.Second), "audio_0")
 
 			type segment struct {
 				Text, From, SegmentID, TrackID string
@@ -205,7 +205,7 @@ func TestElementE2EEInBrowser(t *testing.T) {
 				video+"x264enc tune=zerolatency speed-preset=ultrafast key-int-max=60 bitrate=400 ! video/x-h264,profile=constrained-baseline ! lk.video_0"+
 				video+"vp8enc deadline=1 cpu-used=8 keyframe-max-dist=60 target-bitrate=400000 ! lk.video_1"+
 				video+"vp9enc deadline=1 cpu-used=8 keyframe-max-dist=60 target-bitrate=400000 ! lk.video_2"+elementOpus)
-			h.wait(t, "MSG ", "audio_0=TR_", 20*time.Second)
+			h.wait(t, "MSG ", `audio_0\=TR_`, 20*time.Second)
 
 			page := serveViewer(t, root, srv, room)
 			good := startBrowser(t, chromium, page+"&e2ee="+url.QueryEscape(keyA)+"&e2ee="+url.QueryEscape(keyB))
