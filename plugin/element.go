@@ -46,12 +46,12 @@ func (e *element) New() glib.GoObjectSubclass {
 }
 
 func (e *element) ClassInit(klass *glib.ObjectClass) {
-	C.lk_element_class_setup(C.gpointer(klass.Unsafe()))
+	C.lk_element_class_setup(C.gpointer(klass.Unsafe()), C.GType(videoPadType), C.GType(audioPadType))
 	installProperties(klass, elementProperties)
 	C.lk_install_simulate_signal(C.gpointer(klass.Unsafe()))
 	C.lk_install_encoder_setup_signal(C.gpointer(klass.Unsafe()))
 	C.lk_install_participant_signals(C.gpointer(klass.Unsafe()))
-	C.lk_add_text_pad_template(C.gpointer(klass.Unsafe()))
+	C.lk_add_text_pad_template(C.gpointer(klass.Unsafe()), C.GType(textPadType))
 }
 
 // Constructed creates the signaller (not in InstanceInit: go-glib holds its

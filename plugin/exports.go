@@ -56,6 +56,18 @@ func goLkPadEOS(h C.uintptr_t) {
 	p.onEOS()
 }
 
+//export goLkPadStreamStart
+func goLkPadStreamStart(h C.uintptr_t) {
+	var p *sinkPad
+	defer func() {
+		if r := recover(); r != nil {
+			reportPanic(padElement(p), "stream-start event", r)
+		}
+	}()
+	p = cgo.Handle(h).Value().(*sinkPad)
+	p.onStreamStart()
+}
+
 //export goLkSample
 func goLkSample(h C.uintptr_t, data unsafe.Pointer, size C.size_t, pts C.int64_t, header C.int) (ret C.int) {
 	var ctx *sinkCtx

@@ -1,6 +1,7 @@
 /* GObject pieces go-glib v1.4.0 has no constructor for: object and enum
  * param specs, the connection-state enum, the simulate-scenario action
- * signal, and the element class metadata and pad templates. */
+ * signal, and the element class metadata and pad templates (of the pad
+ * classes, padclass.go). */
 #include "lk.h"
 
 extern gboolean goLkSimulate (GstElement * el, char *name);
@@ -67,10 +68,9 @@ lk_install_simulate_signal (gpointer klass)
 #define AUDIO_CAPS "audio/x-raw; audio/x-opus"
 
 void
-lk_element_class_setup (gpointer klass)
+lk_element_class_setup (gpointer klass, GType video_pad, GType audio_pad)
 {
   GstElementClass *ec = GST_ELEMENT_CLASS (klass);
-  GstCaps *caps;
 
   gst_element_class_set_metadata (ec, "LiveKit sink (Go)",
       "Sink/Network/WebRTC",
@@ -79,14 +79,8 @@ lk_element_class_setup (gpointer klass)
       "resume and reconnect",
       "golivekitsink authors");
 
-  caps = gst_caps_from_string (VIDEO_CAPS);
-  gst_element_class_add_pad_template (ec,
-      gst_pad_template_new ("video_%u", GST_PAD_SINK, GST_PAD_REQUEST, caps));
-  gst_caps_unref (caps);
-  caps = gst_caps_from_string (AUDIO_CAPS);
-  gst_element_class_add_pad_template (ec,
-      gst_pad_template_new ("audio_%u", GST_PAD_SINK, GST_PAD_REQUEST, caps));
-  gst_caps_unref (caps);
+  lk_add_pad_template (klass, "video_%u", VIDEO_CAPS, video_pad);
+  lk_add_pad_template (klass, "audio_%u", AUDIO_CAPS, audio_pad);
 }
 
 void

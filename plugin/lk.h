@@ -19,10 +19,18 @@ GParamSpec *lk_param_spec_object(const char *name, const char *nick, const char 
 GParamSpec *lk_param_spec_enum(const char *name, const char *nick, const char *blurb, GType type, gint def, GParamFlags flags);
 GType lk_connection_state_get_type(void);
 void lk_install_simulate_signal(gpointer klass);
-void lk_element_class_setup(gpointer klass);
+void lk_element_class_setup(gpointer klass, GType video_pad, GType audio_pad);
 void lk_notify(GObject *obj, const char *prop);
 GType lk_object_type(GObject *obj);
 void lk_set_sink_flag(GstElement *el);
+
+/* padclass.c */
+GType lk_track_source_get_type(void);
+GType lk_simulcast_layer_get_type(void);
+GType lk_ghost_pad_type(void);
+gsize lk_ghost_pad_class_size(void);
+gsize lk_ghost_pad_instance_size(void);
+void lk_add_pad_template(gpointer klass, const char *name, const char *caps_str, GType pad_type);
 
 /* register.c */
 gboolean lk_register_static(void);
@@ -65,9 +73,9 @@ void lk_emit_data_received(GstElement *el, const char *identity, const char *top
 char **lk_structure_fields(const char *str);
 
 /* textpad.c */
-void lk_add_text_pad_template(gpointer klass);
-GstPad *lk_text_pad_new(GstElement *el, GstPadTemplate *templ, const char *name, uintptr_t handle, GstElement **appsink_out);
-char *lk_text_pad_get(GstPad *pad, const char *prop);
+void lk_add_text_pad_template(gpointer klass, GType text_pad);
+GstPad *lk_text_pad_new(GstPadTemplate *templ, const char *name, GType type);
+GstElement *lk_text_pad_attach(GstElement *el, GstPad *pad, uintptr_t handle);
 
 /* bus.c */
 void lk_post_error(GstElement *el, GQuark domain, gint code, const char *text, const char *debug);
@@ -81,7 +89,10 @@ GQuark lk_stream_error_quark(void);
 GQuark lk_core_error_quark(void);
 
 /* trampolines.c */
-GstPad *lk_ghost_pad_new(GstElement *el, GstPadTemplate *templ, const char *name, uintptr_t handle);
+GstPad *lk_ghost_pad_new(GstElement *el, GstPadTemplate *templ, const char *name);
+void lk_ghost_pad_setup(GstPad *pad, uintptr_t handle);
+void lk_child_added(GstElement *el, GstPad *pad);
+void lk_child_removed(GstElement *el, GstPad *pad);
 gboolean lk_pad_forward_event(GstPad *pad, GstObject *parent, GstEvent *event);
 gboolean lk_pad_forward_query(GstPad *pad, GstObject *parent, GstQuery *query);
 void lk_appsink_setup(GstElement *appsink, uintptr_t handle);

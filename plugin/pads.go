@@ -8,6 +8,7 @@ import "C"
 import (
 	"fmt"
 	"runtime/cgo"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,10 +17,12 @@ import (
 	"github.com/go-gst/go-gst/gst"
 	"github.com/golivekitsink/golivekitsink/rtp"
 	"github.com/golivekitsink/golivekitsink/session"
+	"github.com/livekit/protocol/livekit"
 )
 
-// sinkPad is one request pad (video_N / audio_N): a ghost pad whose
-// target is set when its chain is built on the first CAPS event.
+// sinkPad is one request pad (video_N / audio_N): a ghost pad of our pad
+// class (padclass.go) whose target is set when its chain is built on the
+// first CAPS event.
 type sinkPad struct {
 	e     *element
 	name  string
@@ -40,13 +43,17 @@ type sinkPad struct {
 	track atomic.Pointer[session.Track]
 	eos   atomic.Bool
 
+	// propsMu guards props (the pad properties); take no other lock under it.
+	propsMu sync.Mutex
+	props   padProps
+
 	// Guarded by element.mu.
 	spec     *session.TrackSpec
 	released bool
 }
 
-// RequestNewPad creates video_N / audio_N (a requested name is ignored,
-// like livekitwebrtcsink) with its own counter per template.
+// RequestNewPad creates video_N / audio_N: the requested name when one is
+// given (lk.video_5), else the next free number of the template.
 func (e *element) RequestNewPad(self *gst.Element, templ *gst.PadTemplate, name string, caps *gst.Caps) (ret *gst.Pad) {
 	defer recoverToBus(e.gst, "request-new-pad")
 	testPanic("request-new-pad")
@@ -54,28 +61,37 @@ func (e *element) RequestNewPad(self *gst.Element, templ *gst.PadTemplate, name 
 		return e.requestTextPad(templ)
 	}
 	video := strings.HasPrefix(templ.Name(), "video")
-	e.mu.Lock()
-	var pname string
+	prefix := "audio_"
 	if video {
-		pname = fmt.Sprintf("video_%d", e.nextVideo)
-		e.nextVideo++
-	} else {
-		pname = fmt.Sprintf("audio_%d", e.nextAudio)
-		e.nextAudio++
+		prefix = "video_"
 	}
+	e.mu.Lock()
+	next := &e.nextAudio
+	if video {
+		next = &e.nextVideo
+	}
+	pname, err := padName(prefix, name, next)
 	e.mu.Unlock()
-
-	p := &sinkPad{e: e, name: pname, video: video}
-	h := cgo.NewHandle(p)
-	var ghost *C.GstPad
-	withCString(pname, func(n *C.char) {
-		ghost = C.lk_ghost_pad_new(e.gst, (*C.GstPadTemplate)(templ.Unsafe()), n, C.uintptr_t(h))
-	})
-	if ghost == nil {
-		h.Delete()
+	if err != nil {
+		e.warnf("%v", err)
 		return nil
 	}
-	p.ghost = ghost // from here on the pad's destroy notify deletes h
+
+	var ghost *C.GstPad
+	withCString(pname, func(n *C.char) {
+		ghost = C.lk_ghost_pad_new(e.gst, (*C.GstPadTemplate)(templ.Unsafe()), n)
+	})
+	if ghost == nil {
+		return nil
+	}
+	p := padOf(unsafe.Pointer(ghost))
+	if p == nil { // a template of another class: cannot happen with ours
+		C.gst_object_unref(C.gpointer(C.gst_object_ref_sink(C.gpointer(ghost))))
+		return nil
+	}
+	p.e, p.name, p.video, p.ghost = e, pname, video, ghost
+	p.props = defaultPadProps(video)
+	C.lk_ghost_pad_setup(ghost, C.uintptr_t(cgo.NewHandle(p))) // the pad's destroy notify deletes the handle
 	e.mu.Lock()
 	e.pads[ghost] = p
 	e.mu.Unlock()
@@ -83,11 +99,32 @@ func (e *element) RequestNewPad(self *gst.Element, templ *gst.PadTemplate, name 
 		e.mu.Lock()
 		delete(e.pads, ghost)
 		e.mu.Unlock()
+		e.warnf("cannot add pad %s (a pad of that name exists)", pname)
 		C.gst_object_unref(C.gpointer(C.gst_object_ref_sink(C.gpointer(ghost))))
 		return nil
 	}
+	C.lk_child_added(e.gst, ghost) // gst-launch sets "video_0::prop=..." on this signal
 	e.debugf("pad %s requested", pname)
 	return gst.FromGstPadUnsafeNone(unsafe.Pointer(ghost))
+}
+
+// padName is the requested name when it is prefix followed by a number
+// (gst_element_request_pad has checked it against the template), else
+// prefix and the next free number. next only grows. e.mu is held.
+func padName(prefix, requested string, next *uint) (string, error) {
+	if requested == "" {
+		n := *next
+		*next++
+		return fmt.Sprintf("%s%d", prefix, n), nil
+	}
+	n, err := strconv.ParseUint(strings.TrimPrefix(requested, prefix), 10, 32)
+	if err != nil || !strings.HasPrefix(requested, prefix) {
+		return "", fmt.Errorf("requested pad name %q is not %s<number>", requested, prefix)
+	}
+	if uint(n) >= *next {
+		*next = uint(n) + 1
+	}
+	return requested, nil
 }
 
 // ReleasePad unpublishes the pad's track, removes its chain and the pad.
@@ -121,6 +158,7 @@ func (e *element) ReleasePad(self *gst.Element, pad *gst.Pad) {
 	p.setAppsink(nil)
 	c.teardown(e, ghost)
 	C.gst_pad_set_active(ghost, 0)
+	C.lk_child_removed(e.gst, ghost)
 	C.gst_element_remove_pad(e.gst, ghost)
 	e.debugf("pad %s released", p.name)
 }
@@ -174,7 +212,9 @@ func (p *sinkPad) onCaps(ci capsInfo) bool {
 			fmt.Sprintf("%s: unsupported caps %s", p.name, ci.str), "")
 		return false
 	}
-	spec := session.TrackSpec{Name: p.name, Codec: cs.codec, Width: ci.width, Height: ci.height}
+	props := p.padProps()
+	spec := session.TrackSpec{Name: props.trackName(p.name), Source: livekit.TrackSource(props.source),
+		Codec: cs.codec, Width: ci.width, Height: ci.height}
 	if cs.codec == rtp.CodecOpus {
 		spec.Channels = ci.channels
 		if spec.Channels <= 0 {
@@ -242,9 +282,7 @@ func (p *sinkPad) onCaps(ci capsInfo) bool {
 // that the bin can still aggregate EOS over its sinks.
 func (p *sinkPad) onEOS() {
 	p.eos.Store(true)
-	if t := p.track.Load(); t != nil {
-		t.SetMuted(true)
-	}
+	p.applyMute()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.chain != nil {
@@ -283,6 +321,7 @@ func (e *element) dropTrack(p *sinkPad) {
 // addTrackLocked publishes p's spec on the current session. e.mu is held.
 func (e *element) addTrackLocked(p *sinkPad) {
 	spec := *p.spec
+	spec.Muted = p.padProps().muted || p.eos.Load()
 	if !e.encryptLocked(p, &spec) {
 		return
 	}
@@ -294,8 +333,34 @@ func (e *element) addTrackLocked(p *sinkPad) {
 	}
 	e.rememberTrack(t, p)
 	p.track.Store(t)
-	if p.eos.Load() {
-		t.SetMuted(true)
+	p.applyMute()
+}
+
+// onStreamStart unmutes a track that EOS muted: a new stream begins.
+func (p *sinkPad) onStreamStart() {
+	if p.eos.Swap(false) {
+		p.e.debugf("%s: new stream after EOS, unmuting", p.name)
+		p.applyMute()
+	}
+}
+
+// setMuted is the muted property's setter.
+func (p *sinkPad) setMuted(m bool) {
+	p.propsMu.Lock()
+	p.props.muted = m
+	p.propsMu.Unlock()
+	p.applyMute()
+}
+
+// applyMute tells the track whether it is muted: by the property or by
+// EOS. Serialised by propsMu so that the last state wins.
+func (p *sinkPad) applyMute() {
+	p.propsMu.Lock()
+	defer p.propsMu.Unlock()
+	if t := p.track.Load(); t != nil {
+		if m := p.props.muted || p.eos.Load(); m != t.Muted() {
+			t.SetMuted(m)
+		}
 	}
 }
 

@@ -180,6 +180,7 @@ func (e *element) sessionConfig() session.Config {
 		PublishTimeout:      time.Duration(s.timeout) * time.Second,
 		ReconnectBudget:     time.Duration(p.reconnectBudget) * time.Second,
 		SlowRecoveryWarning: time.Duration(p.recoveryWarning) * time.Millisecond,
+		RoomTimeout:         time.Duration(s.roomTimeout) * time.Millisecond,
 		RegionFailover:      p.regionFailover,
 		CongestionControl:   p.ref.congestion != ccDisabled,
 		StartBitrate:        int(p.ref.encoderBitrate()),

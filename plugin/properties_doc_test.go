@@ -47,6 +47,9 @@ func TestPropertiesDoc(t *testing.T) {
 	initGStreamer(t)
 	docgen.Check(t, "../docs/properties.md", "element-properties", propertiesDoc(elementProperties), *updateDocs)
 	docgen.Check(t, "../docs/properties.md", "signaller-properties", propertiesDoc(signallerProperties), *updateDocs)
+	docgen.Check(t, "../docs/properties.md", "video-pad-properties", propertiesDoc(videoPadProperties), *updateDocs)
+	docgen.Check(t, "../docs/properties.md", "audio-pad-properties", propertiesDoc(audioPadProperties), *updateDocs)
+	docgen.Check(t, "../docs/properties.md", "text-pad-properties", propertiesDoc(textPadProperties), *updateDocs)
 }
 
 // TestNewObjectsHoldTheDefaults wants a new element and signaller to read
@@ -61,6 +64,18 @@ func TestNewObjectsHoldTheDefaults(t *testing.T) {
 	e := glib.FromObjectUnsafePrivate(el.Unsafe()).(*element)
 	checkDefaults(t, elementProperties, e, e.lock)
 	checkDefaults(t, signallerProperties, e.sig, e.sig.lock)
+	for tmpl, props := range map[string][]property[*sinkPad]{"video_%u": videoPadProperties, "audio_%u": audioPadProperties} {
+		pad := el.GetRequestPad(tmpl)
+		if pad == nil {
+			t.Fatalf("no pad from %s", tmpl)
+		}
+		p := padOf(pad.Unsafe())
+		if p == nil {
+			t.Fatalf("%s: the pad is a %s, not of our pad class", pad.GetName(), pad.TypeFromInstance().Name())
+		}
+		checkDefaults(t, props, p, p.lockProps)
+		el.ReleaseRequestPad(pad)
+	}
 }
 
 func checkDefaults[S any](t *testing.T, props []property[S], s S, lock func() func()) {

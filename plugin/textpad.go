@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"runtime/cgo"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/go-gst/go-glib/glib"
 	"github.com/go-gst/go-gst/gst"
 	"github.com/google/uuid"
 	"golang.org/x/net/html"
@@ -20,9 +22,9 @@ import (
 	"github.com/golivekitsink/golivekitsink/session"
 )
 
-// textPad is one text_N request pad: every buffer (a caption) becomes a
-// LiveKit text stream when its running time comes (docs/properties.md,
-// "Captions").
+// textPad is one text_N request pad (GstGoLiveKitTextPad): every buffer
+// (a caption) becomes a LiveKit text stream when its running time comes
+// (docs/properties.md, "Captions").
 type textPad struct {
 	e       *element
 	name    string
@@ -30,6 +32,55 @@ type textPad struct {
 	appsink *C.GstElement // owned by the element (bin child)
 	seq     atomic.Uint64 // segment ids of buffers without a cue id
 	prefix  string        // makes segment ids unique per pad and element instance
+
+	mu               sync.Mutex // guards the properties
+	transcribedTrack *string
+	topic            *string
+}
+
+// textPadObject is the Go side of a GstGoLiveKitTextPad instance.
+type textPadObject struct{ textPad }
+
+var textPadType glib.Type
+
+func registerTextPadClass() bool {
+	textPadType = glib.RegisterGoType("GstGoLiveKitTextPad", &textPadObject{}, extendsGhostPad{})
+	return textPadType != 0
+}
+
+func (*textPadObject) New() glib.GoObjectSubclass {
+	return &textPadObject{textPad{topic: strp(session.TopicTranscription)}}
+}
+
+func (*textPadObject) ClassInit(klass *glib.ObjectClass) { installProperties(klass, textPadProperties) }
+
+func (o *textPadObject) SetProperty(self *glib.Object, id uint, v *glib.Value) {
+	defer recoverToBus(nil, "text pad set-property")
+	setProperty(textPadProperties, &o.textPad, o.lock, id, v)
+}
+
+func (o *textPadObject) GetProperty(self *glib.Object, id uint) *glib.Value {
+	defer recoverToBus(nil, "text pad get-property")
+	return getProperty(textPadProperties, &o.textPad, o.lock, id)
+}
+
+func (p *textPad) lock() func() {
+	p.mu.Lock()
+	return p.mu.Unlock
+}
+
+// textPadProperties is the text pads' property table (proptable.go).
+var textPadProperties = []property[*textPad]{
+	stringProp("transcribed-track", "Transcribed track",
+		"Name of the audio pad (audio_N) whose track these captions transcribe; NULL: the first audio pad. "+
+			"Without an audio track the text goes out as a plain text stream on topic",
+		nil, rwAny, func(p *textPad) **string { return &p.transcribedTrack },
+		propDoc{def: "NULL (the first audio pad)", use: "the audio pad (`audio_N`) whose track the captions transcribe (`lk.transcribed_track_id`)"}),
+	stringProp("topic", "Topic",
+		"Text stream topic. lk.transcription (the default) sends transcription segments of the transcribed track; "+
+			"another topic, or no audio track, plain text streams",
+		strp(session.TopicTranscription), rwAny, func(p *textPad) **string { return &p.topic },
+		propDoc{use: "`lk.transcription`: transcription segments of the audio track; another topic (or no audio track): plain text streams"}),
 }
 
 // requestTextPad creates text_N. Called from RequestNewPad.
@@ -38,18 +89,24 @@ func (e *element) requestTextPad(templ *gst.PadTemplate) *gst.Pad {
 	name := fmt.Sprintf("text_%d", e.nextText)
 	e.nextText++
 	e.mu.Unlock()
-	p := &textPad{e: e, name: name, prefix: "GLK_" + uuid.NewString()[:8] + "_" + name}
-	h := cgo.NewHandle(p)
 	var ghost *C.GstPad
 	withCString(name, func(n *C.char) {
-		ghost = C.lk_text_pad_new(e.gst, (*C.GstPadTemplate)(templ.Unsafe()), n, C.uintptr_t(h), &p.appsink)
+		ghost = C.lk_text_pad_new((*C.GstPadTemplate)(templ.Unsafe()), n, C.GType(textPadType))
 	})
-	if ghost == nil {
-		h.Delete()
-		e.warnf("%s: cannot create the text pad (no appsink?)", name)
+	o, ok := glib.FromObjectUnsafePrivate(unsafe.Pointer(ghost)).(*textPadObject)
+	if !ok {
+		C.gst_object_unref(C.gpointer(C.gst_object_ref_sink(C.gpointer(ghost))))
 		return nil
 	}
-	p.ghost = ghost
+	p := &o.textPad
+	p.e, p.name, p.ghost, p.prefix = e, name, ghost, "GLK_"+uuid.NewString()[:8]+"_"+name
+	h := cgo.NewHandle(p)
+	if p.appsink = C.lk_text_pad_attach(e.gst, ghost, C.uintptr_t(h)); p.appsink == nil {
+		h.Delete()
+		C.gst_object_unref(C.gpointer(C.gst_object_ref_sink(C.gpointer(ghost))))
+		postError(e.gst, C.lk_core_error_quark(), C.GST_CORE_ERROR_MISSING_PLUGIN, name+": no appsink element", "")
+		return nil
+	}
 	e.mu.Lock()
 	e.textPads[ghost] = p
 	e.mu.Unlock()
@@ -57,6 +114,7 @@ func (e *element) requestTextPad(templ *gst.PadTemplate) *gst.Pad {
 		e.releaseTextPad(ghost)
 		return nil
 	}
+	C.lk_child_added(e.gst, ghost) // gst-launch sets "text_0::prop=..." on this signal
 	e.debugf("pad %s requested", name)
 	return gst.FromGstPadUnsafeNone(unsafe.Pointer(ghost))
 }
@@ -151,11 +209,13 @@ func (p *textPad) send(c caption) {
 	if strings.TrimSpace(c.text) == "" {
 		return
 	}
-	topic := p.prop("topic")
+	p.mu.Lock()
+	topic, transcribed := deref(p.topic), deref(p.transcribedTrack)
+	p.mu.Unlock()
 	e := p.e
 	e.mu.Lock()
 	s := e.sess
-	track := e.transcribedTrackLocked(p.prop("transcribed-track"))
+	track := e.transcribedTrackLocked(transcribed)
 	e.mu.Unlock()
 	if s == nil {
 		return
@@ -180,15 +240,6 @@ func (p *textPad) send(c caption) {
 	default:
 		e.debugf("%s: caption not sent: %v", p.name, err)
 	}
-}
-
-func (p *textPad) prop(name string) string {
-	var v *C.char
-	withCString(name, func(n *C.char) { v = C.lk_text_pad_get(p.ghost, n) })
-	if s := takeCString(v); s != nil {
-		return *s
-	}
-	return ""
 }
 
 // transcribedTrackLocked is the published track of the audio pad called

@@ -9,6 +9,7 @@
 extern int goLkPadCaps (uintptr_t h, char *name, char *features, int width,
     int height, int fps_n, int fps_d, int channels, char *caps);
 extern void goLkPadEOS (uintptr_t h);
+extern void goLkPadStreamStart (uintptr_t h);
 extern int goLkSample (uintptr_t h, void *data, size_t size, int64_t pts,
     int header);
 extern void goLkSinkEOS (uintptr_t h);
@@ -58,6 +59,9 @@ lk_pad_event (GstPad * pad, GstObject * parent, GstEvent * event)
     }
     case GST_EVENT_EOS:
       goLkPadEOS (h);
+      break;
+    case GST_EVENT_STREAM_START:
+      goLkPadStreamStart (h);
       break;
     default:
       break;
@@ -153,18 +157,34 @@ lk_pad_forward_query (GstPad * pad, GstObject * parent, GstQuery * query)
   return gst_pad_query_default (pad, parent, query);
 }
 
+/* A pad of the template's class (GstGoLiveKitVideoPad, ...). */
 GstPad *
-lk_ghost_pad_new (GstElement * el, GstPadTemplate * templ, const char *name,
-    uintptr_t handle)
+lk_ghost_pad_new (GstElement * el, GstPadTemplate * templ, const char *name)
 {
-  GstPad *pad = gst_ghost_pad_new_no_target_from_template (name, templ);
+  return gst_ghost_pad_new_no_target_from_template (name, templ);
+}
 
-  if (pad == NULL)
-    return NULL;
+void
+lk_ghost_pad_setup (GstPad * pad, uintptr_t handle)
+{
   gst_pad_set_event_function_full (pad, lk_pad_event, (gpointer) handle,
       lk_handle_destroy);
   gst_pad_set_query_function (pad, lk_pad_query);
-  return pad;
+}
+
+/* Pads are children of the element (GstChildProxy, as on GstAggregator). */
+void
+lk_child_added (GstElement * el, GstPad * pad)
+{
+  gst_child_proxy_child_added (GST_CHILD_PROXY (el), G_OBJECT (pad),
+      GST_OBJECT_NAME (pad));
+}
+
+void
+lk_child_removed (GstElement * el, GstPad * pad)
+{
+  gst_child_proxy_child_removed (GST_CHILD_PROXY (el), G_OBJECT (pad),
+      GST_OBJECT_NAME (pad));
 }
 
 gboolean

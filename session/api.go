@@ -37,6 +37,10 @@ type Config struct {
 	ReconnectBudget time.Duration
 	// SlowRecoveryWarning: a recovery taking longer than this raises a warning.
 	SlowRecoveryWarning time.Duration
+	// RoomTimeout ends the session with ErrRoomTimeout once no other
+	// participant has been in the room for that long (reference
+	// room-timeout); zero never does.
+	RoomTimeout time.Duration
 	// RegionFailover turns region lists on for hosts that are not LiveKit Cloud.
 	RegionFailover bool
 	// ForceRelay makes every peer connection relay-only (ice-transport-policy=relay).
@@ -167,6 +171,8 @@ type TrackSpec struct {
 	Height int
 	// Channels for audio (1 or 2).
 	Channels int
+	// Muted publishes the track muted (Track.SetMuted changes it later).
+	Muted bool
 	// Layers makes a video track simulcast: 2 or 3 layers of distinct
 	// qualities (RIDs q, h, f), each written through Track.Layer(q).
 	// Width and Height then come from the highest layer. One layer is a

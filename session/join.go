@@ -18,6 +18,7 @@ func (s *Session) setUpJoin(j *livekit.JoinResponse) {
 	s.iceServers = j.GetIceServers()
 	s.forceRelay = j.GetClientConfiguration().GetForceRelay() == livekit.ClientConfigSetting_ENABLED
 	s.startPings()
+	s.roomJoined(j, time.Now())
 	s.log.Infof("joined room %q as %s (server %s %s, region %q, force_relay %v, ICE servers %v)", j.GetRoom().GetName(), s.sid,
 		j.GetServerInfo().GetVersion(), j.GetServerInfo().GetEdition(), s.region, s.forceRelay, iceURLs(s.iceServers))
 

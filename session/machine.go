@@ -77,6 +77,7 @@ const (
 	trSlow                              // recovery-warning passed in this episode
 	trBudgetSpent                       // reconnect-budget passed in this episode
 	trBroken                            // a local error no retry can fix (token minting, peer connection setup)
+	trRoomTimeout                       // room-timeout passed with no other participant in the room
 	trClose                             // Close
 )
 
@@ -84,7 +85,7 @@ var triggerNames = [...]string{
 	"start", "backoff over", "JoinResponse", "ReconnectResponse", "dial failed", "refused (401/403)", "untrusted certificate",
 	"leave as first frame", "leave", "socket lost", "publisher connected", "publisher failed",
 	"publisher connect timeout", "negotiation failed", "simulated resume", "simulated full reconnect",
-	"simulated candidate switch", "recovery slow", "budget spent", "local error", "close",
+	"simulated candidate switch", "recovery slow", "budget spent", "local error", "room timeout", "close",
 }
 
 func (t trigger) String() string { return triggerNames[t] }
@@ -265,6 +266,7 @@ var machineRules = []rule{
 	{in: recovering, anyOf: true, on: on(trSlow), when: connectedOnce, next: stay, do: []action{aWarnSlow}},
 	{in: recovering, anyOf: true, on: on(trBudgetSpent), next: phaseClosed, to: endsMode, do: []action{aEnd}},
 	{anyOf: true, on: on(trBroken), next: phaseClosed, to: endsMode, do: []action{aEnd}},
+	{anyOf: true, on: on(trRoomTimeout), next: phaseClosed, to: endsMode, do: []action{aEnd}},
 	{anyOf: true, on: on(trClose), next: phaseClosed, to: endsMode, do: []action{aLeave}},
 }
 

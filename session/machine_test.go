@@ -73,6 +73,8 @@ var machineCases = []struct {
 		state{phaseClosed, modeNone}, []action{aEnd}},
 	{"local error", state{phaseIdle, modeNone}, trBroken, facts{},
 		state{phaseClosed, modeNone}, []action{aEnd}},
+	{"room timeout", state{phaseConnected, modeNone}, trRoomTimeout, facts{},
+		state{phaseClosed, modeNone}, []action{aEnd}},
 	{"close", state{phaseNegotiating, modeResume}, trClose, facts{},
 		state{phaseClosed, modeNone}, []action{aLeave}},
 }

@@ -9,7 +9,7 @@ import (
 )
 
 func (s *Session) onAddTrack(e evAddTrack) {
-	ts := &trackState{t: e.t, width: e.t.spec.Width, height: e.t.spec.Height}
+	ts := &trackState{t: e.t, width: e.t.spec.Width, height: e.t.spec.Height, muted: e.t.spec.Muted}
 	s.tracks = append(s.tracks, ts)
 	e.reply <- nil
 	if s.pc != nil && s.conn != nil && (s.phase == phaseNegotiating || s.phase == phaseConnected) {

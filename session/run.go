@@ -104,6 +104,7 @@ func (s *Session) armTimer(t *time.Timer) {
 	if s.phase == phaseWaiting {
 		consider(s.retryAt)
 	}
+	consider(s.roomDeadline())
 	if s.phase == phaseNegotiating {
 		consider(s.pcDeadline)
 		consider(s.settleAt)
@@ -135,6 +136,9 @@ func (s *Session) armTimer(t *time.Timer) {
 }
 
 func (s *Session) onTimer(now time.Time) {
+	if s.checkRoomTimeout(now) {
+		return
+	}
 	for _, ts := range s.tracks {
 		if ts.requested && ts.info == nil && !ts.failed && !now.Before(ts.deadline) {
 			s.failTrack(ts, fmt.Errorf("no TrackPublished from the server within %s (signaller::timeout)", s.cfg.PublishTimeout))

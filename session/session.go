@@ -83,6 +83,7 @@ type Session struct {
 	governor      bitrateGovernor
 	out           outbox          // reliable data packets (dataqueue.go)
 	meta          participantMeta // name, metadata, attributes set at runtime (metadata.go)
+	room          roomPresence    // other participants, for room-timeout (room.go)
 }
 
 // trackState is the session goroutine's view of a track in the current

@@ -2,6 +2,7 @@ package session
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/livekit/protocol/livekit"
 )
@@ -41,6 +42,8 @@ func (s *Session) onSignal(m *livekit.SignalResponse) {
 				s.disp.post(func() { s.h.OnTrackError(t, err) })
 			}
 		}
+	case *livekit.SignalResponse_Update:
+		s.roomUpdate(msg.Update, time.Now())
 	case *livekit.SignalResponse_SubscribedQualityUpdate:
 		s.onSubscribedQualityUpdate(msg.SubscribedQualityUpdate)
 	case *livekit.SignalResponse_RoomMoved:
@@ -57,7 +60,7 @@ func (s *Session) onSignal(m *livekit.SignalResponse) {
 			}
 		}
 	default:
-		// update, room_update, speakers_changed, … : nothing to do for a publisher.
+		// room_update, speakers_changed, … : nothing to do for a publisher.
 	}
 }
 

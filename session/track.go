@@ -38,6 +38,7 @@ func newTrack(s *Session, spec TrackSpec) (*Track, error) {
 		return nil, err
 	}
 	t := &Track{spec: spec, sess: s}
+	t.muted.Store(spec.Muted)
 	for _, ls := range specs {
 		l, err := newLayer(t, ls, len(specs) > 1)
 		if err != nil {

@@ -42,6 +42,8 @@ type Options struct {
 	ClientConfiguration *livekit.ClientConfiguration
 	// Region is the JoinResponse's server region.
 	Region string
+	// OtherParticipants go into every JoinResponse.
+	OtherParticipants []*livekit.ParticipantInfo
 	// AnswerOffers runs one pion peer connection per participant that
 	// answers the client's publisher offers on loopback.
 	AnswerOffers bool
@@ -386,5 +388,6 @@ func (s *Server) firstResponse(conn *Conn, c Connect) *livekit.SignalResponse {
 		PingTimeout:         s.o.PingTimeout,
 		IceServers:          s.o.ICEServers,
 		ClientConfiguration: s.o.ClientConfiguration,
+		OtherParticipants:   s.o.OtherParticipants,
 	}}}
 }

@@ -52,16 +52,28 @@ func readBack(name, set string) string {
 	return set
 }
 
-// Every property the element and its signaller install (listed by GObject,
-// not by hand) reads back what was written, masked where documented; the
-// read-only ones refuse a write. The signaller's are written once on the
-// signaller object and once through the element's child proxy
-// (signaller::<name>, as gst-launch and applications do).
+// Every property the element, its signaller and its request pads install
+// (listed by GObject, not by hand) reads back what was written, masked
+// where documented; the read-only ones refuse a write. The signaller's and
+// the pads' are written once on their object and once through the
+// element's child proxy (signaller::<name>, video_0::<name>, as gst-launch
+// and applications do).
 func TestPropertyRoundTrips(t *testing.T) {
 	h := startHost(t, "golivekitsink name=lk")
+	h.do("request video_%u", "PAD video_0", 10*time.Second)
+	h.do("request audio_%u", "PAD audio_0", 10*time.Second)
 	check := func(mode string) {
 		t.Helper()
 		ps := h.props(mode)
+		padProps := map[string]int{}
+		for _, p := range ps {
+			if pad, _, ok := strings.Cut(p.name, "::"); ok && pad != "signaller" {
+				padProps[pad]++
+			}
+		}
+		if padProps["video_0"] == 0 || padProps["audio_0"] == 0 {
+			t.Errorf("%s: pad properties listed %v, want the video and the audio pad's", mode, padProps)
+		}
 		for _, p := range ps {
 			switch {
 			case p.verdict == "write-only": // cannot be read back; written without a complaint

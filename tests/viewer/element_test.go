@@ -200,12 +200,12 @@ func TestElementE2EEInBrowser(t *testing.T) {
 		t.Run(version, func(t *testing.T) {
 			srv := harness.StartServer(t, harness.ServerOptions{Version: version})
 			const room = "e2ee-element"
-			video := " videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=30/1 ! "
+			video := " videotestsrc is-live=true ! video/x-raw,format=I420,width=320,height=240,framerate=30/1 ! "
 			h := startElementHost(t, elementSink(srv, room, fmt.Sprintf("e2ee-shared-key=%q", keyA))+
 				video+"x264enc tune=zerolatency speed-preset=ultrafast key-int-max=60 bitrate=400 ! video/x-h264,profile=constrained-baseline ! lk.video_0"+
 				video+"vp8enc deadline=1 cpu-used=8 keyframe-max-dist=60 target-bitrate=400000 ! lk.video_1"+
 				video+"vp9enc deadline=1 cpu-used=8 keyframe-max-dist=60 target-bitrate=400000 ! lk.video_2"+elementOpus)
-			h.wait(t, "MSG ", `audio_0\=TR_`, 20*time.Second)
+			t.Logf("published: %s", harness.ParseStructure(h.wait(t, "MSG ", `audio_0\=TR_`, 20*time.Second))["track-sids"])
 
 			page := serveViewer(t, root, srv, room)
 			good := startBrowser(t, chromium, page+"&e2ee="+url.QueryEscape(keyA)+"&e2ee="+url.QueryEscape(keyB))

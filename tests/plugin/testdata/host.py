@@ -226,7 +226,7 @@ def other_value(obj, ps, tag):
     if t in (GObject.TYPE_INT, GObject.TYPE_UINT, GObject.TYPE_INT64, GObject.TYPE_UINT64,
              GObject.TYPE_LONG, GObject.TYPE_ULONG, GObject.TYPE_DOUBLE, GObject.TYPE_FLOAT):
         cur = obj.get_property(ps.name)
-        return str(max(ps.minimum, cur + 7 if cur + 7 <= ps.maximum else cur - 7))
+        return str(next(v for v in (cur + 7, cur - 7, cur + 1, cur - 1) if ps.minimum <= v <= ps.maximum))
     if t == GObject.TYPE_STRING:
         return "%s-%s" % (tag, ps.name)
     if t.is_a(GObject.TYPE_ENUM):
@@ -267,8 +267,11 @@ def prop_lines(mode):
     the properties flagged changeable in NULL/READY only, in the current
     state."""
     # The signaller is looked up after the element's own properties: the
-    # round-trip of "signaller" replaces it.
-    for prefix, owner in [("", lambda: sink), ("signaller::", lambda: sink.get_property("signaller"))]:
+    # round-trip of "signaller" replaces it. Then the request pads' own
+    # properties (their pad class's), as <pad>::<name>.
+    owners = [("", lambda: sink), ("signaller::", lambda: sink.get_property("signaller"))]
+    owners += [(p.get_name() + "::", lambda p=p: p) for p in sink.sinkpads]
+    for prefix, owner in owners:
         if mode == "child" and not prefix:
             continue
         obj = owner()
@@ -311,6 +314,25 @@ def command(line):
         add_branch(bid, kind, desc)
     elif cmd == "release":
         release_branch(rest)
+    elif cmd == "request":  # request TEMPLATE [NAME]: a request pad, not linked
+        templ, _, name = rest.partition(" ")
+        pad = sink.request_pad(sink.get_pad_template(templ), name or None, None)
+        say("PAD %s" % (pad.get_name() if pad else "none"))
+    elif cmd == "padset":  # padset PAD::PROP VALUE, through the element's child proxy
+        path, value = rest.split(None, 1)
+        padname, prop = path.split("::", 1)
+        pad = sink.get_static_pad(padname)
+        ps = pad.find_property(prop)
+        write_prop(pad, ps, value, path)
+        say("PADSET %s got=%s" % (path, read_prop(pad, ps, path)))
+    elif cmd == "eos":  # eos ID: the branch's source sends EOS
+        branches[rest][0].send_event(Gst.Event.new_eos())
+        say("EOS %s" % rest)
+    elif cmd == "restart":  # restart ID: the branch starts over (a new STREAM_START)
+        b = branches[rest][0]
+        b.set_state(Gst.State.NULL)
+        b.sync_state_with_parent()
+        say("RESTARTED %s" % rest)
     elif cmd == "caps":  # caps CAPSFILTER CAPS
         name, caps = rest.split(None, 1)
         pipeline.get_by_name(name).set_property("caps", Gst.Caps.from_string(caps))
