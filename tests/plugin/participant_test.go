@@ -291,3 +291,29 @@ func (h *host) waitLines(t *testing.T, prefix string, after, k int, timeout time
 	t.Fatalf("fewer than %d %q lines within %s:\n%s", k, prefix, timeout, tail(h.output(), 30))
 	return nil
 }
+
+// With e2ee-shared-key, a codec end-to-end encryption cannot carry (AV1)
+// is an ERROR naming the pad, the codec and the property; nothing is
+// published unencrypted.
+func TestE2EERefusesAV1NamingIt(t *testing.T) {
+	srv := fakeServer(t)
+	h := startHost(t, elementLaunch(srv, "e2ee-shared-key=not-logged-4711"))
+	h.do("branch v video videotestsrc is-live=true ! video/x-raw,width=160,height=120,framerate=15/1 ! "+
+		"av1enc usage-profile=realtime cpu-used=10 ! av1parse", "BRANCH v video_0", 10*time.Second)
+	h.setState("PLAYING")
+	got, ok := h.waitLine("ERROR ", 0, 30*time.Second)
+	if !ok {
+		t.Fatalf("no ERROR:\n%s", tail(h.output(), 30))
+	}
+	for _, want := range []string{"video_0", "AV1", "e2ee-shared-key"} {
+		if !strings.Contains(strings.ToUpper(got), strings.ToUpper(want)) {
+			t.Errorf("ERROR %q does not name %s", got, want)
+		}
+	}
+	if packetsSent(h.stats(), "video_0") > 0 {
+		t.Errorf("video_0 sent packets: %v", h.stats())
+	}
+	if log := h.debugLog(); strings.Contains(log, "not-logged-4711") {
+		t.Errorf("the debug log shows the shared key")
+	}
+}
