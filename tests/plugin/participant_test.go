@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livekit/protocol/auth"
 	"github.com/livekit/protocol/livekit"
 	lksdk "github.com/livekit/server-sdk-go/v2"
 
@@ -316,4 +317,35 @@ func TestE2EERefusesAV1NamingIt(t *testing.T) {
 	if log := h.debugLog(); strings.Contains(log, "not-logged-4711") {
 		t.Errorf("the debug log shows the shared key")
 	}
+}
+
+// With an auth-token that lacks canUpdateOwnMetadata, a participant
+// property changed in PLAYING is a WARNING naming the grant; publishing
+// goes on.
+func TestParticipantChangeWithoutTheGrantWarns(t *testing.T) {
+	forEachVersion(t, func(t *testing.T, v string) {
+		srv := harness.StartServer(t, harness.ServerOptions{Version: v})
+		g := &auth.VideoGrant{RoomJoin: true, Room: "plugin-meta-denied"}
+		g.SetCanPublish(true)
+		g.SetCanSubscribe(false)
+		tok, err := auth.NewAccessToken(srv.APIKey(), srv.Secret()).SetVideoGrant(g).SetIdentity("pub").SetValidFor(time.Hour).ToJWT()
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := startHost(t, fmt.Sprintf("golivekitsink name=lk signaller::ws-url=%s signaller::auth-token=%s", srv.URL(), tok))
+		h.do("branch a audio "+opusBranch, "BRANCH a audio_0", 10*time.Second)
+		h.setState("PLAYING")
+		h.waitConnected(0, 20*time.Second, "audio_0")
+		n := h.count()
+		h.do("sprop participant-metadata not allowed", "SPROP", 5*time.Second)
+		got, ok := h.waitLine("WARNING ", n, 10*time.Second)
+		if !ok || !strings.Contains(got, "canUpdateOwnMetadata") || !strings.HasPrefix(got, "resource not-authorized") {
+			t.Fatalf("WARNING %q (%v), want resource not-authorized naming canUpdateOwnMetadata", got, ok)
+		}
+		t.Logf("WARNING %s", got)
+		assertSending(t, h, "audio_0")
+		if errs := h.errors(); len(errs) > 0 {
+			t.Fatalf("ERRORs: %v", errs)
+		}
+	})
 }
