@@ -156,6 +156,7 @@ func TestElementCaptionsInBrowser(t *testing.T) {
 			type segment struct {
 				Text, From, SegmentID, TrackID string
 				Final                          bool
+				At                             int64 // ms, when the page got it
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 			defer cancel()
@@ -177,7 +178,16 @@ func TestElementCaptionsInBrowser(t *testing.T) {
 				}
 				seen[s.SegmentID] = true
 			}
-			t.Logf("%d segments, e.g. %+v", len(segs), segs[0])
+			// The cues are 1 s apart: sent at their running time, they arrive so.
+			var gaps []int64
+			for i := 1; i < len(segs); i++ {
+				gap := segs[i].At - segs[i-1].At
+				gaps = append(gaps, gap)
+				if gap < 600 || gap > 1400 {
+					t.Errorf("segments %q and %q arrived %d ms apart, want ~1000 (the cues' spacing)", segs[i-1].Text, segs[i].Text, gap)
+				}
+			}
+			t.Logf("%d segments, e.g. %+v; gaps %v ms", len(segs), segs[0], gaps)
 			if errs := h.withPrefix("ERROR "); len(errs) > 0 {
 				t.Fatalf("ERRORs: %v", errs)
 			}

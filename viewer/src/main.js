@@ -50,7 +50,7 @@ room.registerTextStreamHandler('lk.transcription', async (reader, participant) =
   const text = await reader.readAll();
   const a = reader.info.attributes || {};
   window.lkTranscriptions.push({ text, from: participant.identity, segmentId: a['lk.segment_id'],
-    final: a['lk.transcription_final'] === 'true', trackId: a['lk.transcribed_track_id'] || '' });
+    final: a['lk.transcription_final'] === 'true', trackId: a['lk.transcribed_track_id'] || '', at: Date.now() });
 });
 
 room
