@@ -10,13 +10,16 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/golivekitsink/golivekitsink/encoderinfo"
 	"github.com/golivekitsink/golivekitsink/session"
 )
 
 // Congestion control (congestion-control=gcc or homegrown, both pion's GCC
 // here): the session's estimate of the uplink becomes the bitrate of the
-// encoders golivekitsink plugged for raw input. Encoded input cannot follow,
-// but its pad still counts when the estimate is shared out.
+// encoders golivekitsink plugged for raw input and, with
+// upstream-bitrate-control, of the application's encoders upstream of
+// encoded video pads (upstream.go). Every video pad counts when the
+// estimate is shared out.
 
 // OnTargetBitrate makes handler a session.BitrateHandler.
 func (h *handler) OnTargetBitrate(bps int) {
@@ -32,24 +35,33 @@ func (h *handler) OnTargetBitrate(bps int) {
 func (e *element) applyTargetBitrate(bps int) {
 	e.mu.Lock()
 	var video []*sinkPad
+	ghosts := map[*sinkPad]*C.GstPad{}
 	audio := 0
-	for _, p := range e.pads {
+	for ghost, p := range e.pads {
 		switch {
 		case p.released:
 		case p.video:
 			video = append(video, p)
+			C.gst_object_ref(C.gpointer(ghost)) // the walk upstream must outlive a release
+			ghosts[p] = ghost
 		default:
 			audio++
 		}
 	}
 	lo, hi := e.props.ref.minBitrate, e.props.ref.maxBitrate
+	upstream := e.props.upstreamBitrateControl
 	e.mu.Unlock()
+	defer func() {
+		for _, g := range ghosts {
+			C.gst_object_unref(C.gpointer(g))
+		}
+	}()
 	sort.Slice(video, func(i, j int) bool { return video[i].name < video[j].name })
 
 	share := session.VideoBitrateShare(bps, len(video), audio, opusBitrate, int(lo), int(hi))
 	var set []string
 	for _, p := range video {
-		if p.setEncoderBitrate(uint(share)) {
+		if p.setEncoderBitrate(uint(share)) || upstream && e.setUpstreamEncoderBitrate(p, ghosts[p], uint(share)) {
 			set = append(set, fmt.Sprintf("%s=%d", p.name, share))
 		}
 	}
@@ -66,10 +78,11 @@ func (p *sinkPad) setEncoderBitrate(bps uint) bool {
 	if p.chain == nil || p.chain.encoder == nil {
 		return false
 	}
-	arg, ok := bitrateArg(p.chain.encoderFactory, bps)
-	if !ok {
+	info, ok := encoderinfo.Lookup(p.chain.encoderFactory)
+	if !ok || !isVideoCodec(info.Codec) {
 		return false
 	}
+	arg := info.BitrateArg(bps)
 	withCString(arg[0], func(k *C.char) {
 		withCString(arg[1], func(v *C.char) { C.lk_set_arg(p.chain.encoder, k, v) })
 	})

@@ -47,6 +47,9 @@ func (h *handler) OnStateChange(sc session.StateChange) {
 		sc.State, sc.Reason, sc.Attempt, sc.ParticipantSID, sc.Region)
 	postConnection(h.el, sc)
 	h.sig.setConnectionState(connectionState(sc))
+	if sc.State == session.StateConnected {
+		h.e.startUpstreamEncoders()
+	}
 }
 
 func (h *handler) OnKeyframeRequest(t *session.Track) {

@@ -88,6 +88,10 @@ GQuark lk_resource_error_quark(void);
 GQuark lk_stream_error_quark(void);
 GQuark lk_core_error_quark(void);
 
+/* upstream.c */
+GstElement *lk_upstream_encoder(GstPad *pad, char **stopped_at);
+const char *lk_element_factory_name(GstElement *el);
+
 /* trampolines.c */
 GstPad *lk_ghost_pad_new(GstElement *el, GstPadTemplate *templ, const char *name);
 void lk_ghost_pad_setup(GstPad *pad, uintptr_t handle);

@@ -42,6 +42,9 @@ type sinkPad struct {
 	// track is read for every frame; nil while there is no published track.
 	track atomic.Pointer[session.Track]
 	eos   atomic.Bool
+	// upstreamWarned: the one WARNING about an encoder upstream-bitrate-control
+	// does not know was posted (upstream.go).
+	upstreamWarned atomic.Bool
 
 	// propsMu guards props (the pad properties); take no other lock under it.
 	propsMu sync.Mutex

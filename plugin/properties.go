@@ -22,8 +22,11 @@ type elementProps struct {
 	reconnectBudget uint // seconds, 0 = never give up
 	recoveryWarning uint // milliseconds
 	regionFailover  bool
-	ref             refProps // livekitwebrtcsink's properties (refprops.go)
-	e2ee            e2eeProps
+	// upstreamBitrateControl: congestion control also sets the application's
+	// encoders upstream of encoded video pads (upstream.go).
+	upstreamBitrateControl bool
+	ref                    refProps // livekitwebrtcsink's properties (refprops.go)
+	e2ee                   e2eeProps
 }
 
 const defaultRecoveryWarningMs = 3000
@@ -74,6 +77,14 @@ var elementProperties = append(append([]property[*element]{
 		"Fetch and fail over between the server's regions (/settings/regions) also on hosts that are not LiveKit Cloud (on *.livekit.cloud it is always on)",
 		false, pRW, func(e *element) *bool { return &e.props.regionFailover },
 		propDoc{use: "golivekitsink only: region lists on hosts that are not LiveKit Cloud"}),
+	boolProp("upstream-bitrate-control", "Upstream bitrate control",
+		"Let congestion control set the bitrate of the application's encoder upstream of each encoded video pad "+
+			"(found through queues, parsers, capsfilters, tees, bins), in that encoder's own unit; "+
+			"an encoder it does not know is left alone with one WARNING. Off: the application's encoders are never touched",
+		false, rwAny, func(e *element) *bool { return &e.props.upstreamBitrateControl },
+		propDoc{use: "golivekitsink only: the estimate also sets the encoder upstream of each encoded video pad " +
+			"(walking through queue, parsers, capsfilter, tee, identity, valve, bins; units per encoder in docs/encoders.md); " +
+			"an unknown encoder gets one WARNING and is left alone. Off by default because the encoder belongs to the application"}),
 }, refProperties...), e2eeProperties...)
 
 func (e *element) lock() func() {

@@ -104,12 +104,13 @@ const bitrateBlurb = "Bitrate (bit/s) of the encoders golivekitsink plugs for ra
 // (the tail of elementProperties).
 var refProperties = []property[*element]{
 	capsProp("video-caps", "Video encoder caps",
-		"Codecs to encode raw video into, in order of preference: the first whose encoder is installed is used "+
-			"(video/x-vp8: vp8enc; video/x-h264: x264enc, openh264enc; video/x-vp9: vp9enc; video/x-h265: x265enc; "+
-			"video/x-av1: svtav1enc, rav1enc, av1enc). Fields of that structure constrain the encoder output "+
+		"Codecs to encode raw video into, in order of preference: the first whose encoder is installed is used, "+
+			"hardware (nvcodec, va, vaapi, qsv, v4l2) before software (video/x-vp8: vp8enc; video/x-h264: x264enc, openh264enc; "+
+			"video/x-vp9: vp9enc; video/x-h265: x265enc; video/x-av1: svtav1enc, rav1enc, av1enc). Fields of that structure constrain the encoder output "+
 			"(H.264 defaults to profile=constrained-baseline). Encoded input is published as it comes",
 		defaultVideoCaps, rwReady, func(e *element) *string { return &e.props.ref.videoCaps },
-		propDoc{use: "**Used** (raw video only): codec order; the first whose encoder is installed is plugged (vp8enc; x264enc, else openh264enc; vp9enc; x265enc; svtav1enc, rav1enc, else av1enc). " +
+		propDoc{use: "**Used** (raw video only): codec order; the first whose encoder is installed is plugged, hardware before software " +
+			"(nvcodec, va, vaapi, qsv, v4l2, then vp8enc; x264enc, else openh264enc; vp9enc; x265enc; svtav1enc, rav1enc, else av1enc; docs/encoders.md). " +
 			"Fields of the chosen structure filter the encoder output; H.264 gets `profile=constrained-baseline` unless a profile is given. " +
 			"Encoded input is published as it comes (not checked against this list)"}),
 	capsProp("audio-caps", "Audio encoder caps",
@@ -129,13 +130,13 @@ var refProperties = []property[*element]{
 			"**Reads back with each password replaced by `xxxxx`** (see \"Secrets read back masked\")"}),
 	enumProp("congestion-control", "Congestion control",
 		"Sender-side bandwidth estimation on LiveKit's transport-wide feedback (pion's Google Congestion Control; homegrown "+
-			"means the same here). The encoders golivekitsink plugs for raw input follow its estimate, each change is posted "+
+			"means the same here). The encoders golivekitsink plugs for raw input (and, with upstream-bitrate-control, the application's) follow its estimate, each change is posted "+
 			"as a golivekitsink-bitrate element message. disabled: encoders stay at start-bitrate. Takes effect at the next connection",
 		enumType{gtype: func() C.GType { return C.lk_congestion_control_get_type() }, def: ccGCC}, rwReady,
 		func(e *element) *int { return &e.props.ref.congestion },
 		propDoc{use: "**Used**: `gcc` and `homegrown` both run pion's Google Congestion Control on LiveKit's transport-wide (TWCC) feedback; " +
 			"plugged video encoders follow its estimate (64 kbit/s kept per audio pad, the rest shared evenly between video pads, each within [`min-bitrate`, `max-bitrate`]), " +
-			"posted as a `golivekitsink-bitrate` message. `disabled`: encoders stay at `start-bitrate`. Encoded input cannot follow. Read at connection time"}),
+			"posted as a `golivekitsink-bitrate` message. `disabled`: encoders stay at `start-bitrate`. Encoded input follows only with `upstream-bitrate-control`. Read at connection time"}),
 	uintProp("min-bitrate", "Minimal Bitrate", "Minimum bitrate (bit/s). "+bitrateBlurb,
 		1, maxUint32, defaultMinBitrate, rwReady, func(e *element) *uint { return &e.props.ref.minBitrate },
 		propDoc{use: "**Used** (raw input): lower bound of the estimator and of each plugged video encoder"}),

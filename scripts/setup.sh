@@ -21,6 +21,8 @@ PACKAGES=(
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-x
   meson ninja-build pkg-config nftables iproute2 python3-gi gir1.2-gstreamer-1.0
+  # python3-gst-1.0: GStreamer elements written in Python for tests (tests/faults/testdata/unknown_encoder.py)
+  python3-gst-1.0
   # packaging (tests/packaging), examples/c, and chromium for tests/viewer
   dpkg-dev debhelper fakeroot build-essential chromium git
   # the cluster test world (tests/cluster): Redis, a balancer, a test CA

@@ -43,9 +43,6 @@ type DataHandler interface {
 	OnData(DataMessage)
 }
 
-// evCall runs a function on the session goroutine.
-type evCall func(s *Session)
-
 // PublishData sends payload to the room (or to the participants named in
 // destinations) on topic. Reliable packets are ordered and survive a
 // resume or reconnect: while the session is recovering they wait
@@ -66,16 +63,7 @@ func (s *Session) publishPackets(pkts []*livekit.DataPacket, reliable bool) erro
 	if !s.started.Load() {
 		return ErrNotStarted // nothing would answer before Start
 	}
-	reply := make(chan error, 1)
-	if !s.post(evCall(func(s *Session) { reply <- s.onPublish(pkts, reliable) })) {
-		return ErrClosed
-	}
-	select {
-	case err := <-reply:
-		return err
-	case <-s.ctx.Done():
-		return ErrClosed
-	}
+	return s.call(func(s *Session) error { return s.onPublish(pkts, reliable) })
 }
 
 func (s *Session) onPublish(pkts []*livekit.DataPacket, reliable bool) error {

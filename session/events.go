@@ -11,10 +11,8 @@ import (
 type event interface{}
 
 type (
-	evAddTrack struct {
-		t     *Track
-		reply chan error
-	}
+	// evCall runs a function on the session goroutine (Session.call).
+	evCall        func(s *Session)
 	evRemoveTrack struct{ t *Track }
 	evMute        struct {
 		t     *Track
@@ -23,10 +21,6 @@ type (
 	evVideoSize struct {
 		t             *Track
 		width, height int
-	}
-	evSimulate struct {
-		s     *livekit.SimulateScenario
-		reply chan error
 	}
 
 	evDialed struct {

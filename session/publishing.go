@@ -8,10 +8,9 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-func (s *Session) onAddTrack(e evAddTrack) {
-	ts := &trackState{t: e.t, width: e.t.spec.Width, height: e.t.spec.Height, muted: e.t.spec.Muted}
+func (s *Session) onAddTrack(t *Track) {
+	ts := &trackState{t: t, width: t.spec.Width, height: t.spec.Height, muted: t.spec.Muted}
 	s.tracks = append(s.tracks, ts)
-	e.reply <- nil
 	if s.pc != nil && s.conn != nil && (s.phase == phaseNegotiating || s.phase == phaseConnected) {
 		s.publishTrack(ts)
 	}

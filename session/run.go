@@ -45,16 +45,12 @@ func (s *Session) begin() {
 
 func (s *Session) handle(ev event) {
 	switch e := ev.(type) {
-	case evAddTrack:
-		s.onAddTrack(e)
 	case evRemoveTrack:
 		s.onRemoveTrack(e.t)
 	case evMute:
 		s.onMute(e.t, e.muted)
 	case evVideoSize:
 		s.onVideoSize(e.t, e.width, e.height)
-	case evSimulate:
-		s.onSimulate(e)
 	case evDialed:
 		if e.gen != s.sigGen {
 			if e.conn != nil {

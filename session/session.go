@@ -196,15 +196,24 @@ func (s *Session) AddTrack(spec TrackSpec) (*Track, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.call(func(s *Session) error { s.onAddTrack(t); return nil }); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// call runs f on the session goroutine and returns its result, or
+// ErrClosed when the session ends first.
+func (s *Session) call(f func(*Session) error) error {
 	reply := make(chan error, 1)
-	if !s.post(evAddTrack{t: t, reply: reply}) {
-		return nil, ErrClosed
+	if !s.post(evCall(func(s *Session) { reply <- f(s) })) {
+		return ErrClosed
 	}
 	select {
 	case err := <-reply:
-		return t, err
+		return err
 	case <-s.ctx.Done():
-		return nil, ErrClosed
+		return ErrClosed
 	}
 }
 

@@ -128,7 +128,7 @@ func newSignalWorld(t *testing.T, srv *firstFrameServer, pionNet *vnet.Net) *sig
 		if err := tr.setCID("TR_" + spec.Name); err != nil {
 			t.Fatal(err)
 		}
-		w.step("add track", func() { s.onAddTrack(evAddTrack{t: tr, reply: make(chan error, 1)}) })
+		w.step("add track", func() { s.onAddTrack(tr) })
 	}
 	w.step("begin", func() { s.begin(); w.begun = true })
 	return w

@@ -18,16 +18,7 @@ func (s *Session) Simulate(name string) error {
 	if err != nil {
 		return err
 	}
-	reply := make(chan error, 1)
-	if !s.post(evSimulate{s: sc, reply: reply}) {
-		return ErrClosed
-	}
-	select {
-	case err := <-reply:
-		return err
-	case <-s.ctx.Done():
-		return ErrClosed
-	}
+	return s.call(func(s *Session) error { return s.onSimulate(sc) })
 }
 
 // scenario maps a Simulate name to LiveKit's SimulateScenario.
@@ -64,16 +55,13 @@ func scenario(name string) (*livekit.SimulateScenario, error) {
 
 // onSimulate sends a SimulateScenario and plays the client side of those
 // scenarios the server leaves to the client.
-func (s *Session) onSimulate(e evSimulate) {
-	var err error
-	if e.s.GetScenario() != nil {
-		err = s.send(&livekit.SignalRequest{Message: &livekit.SignalRequest_Simulate{Simulate: e.s}})
+func (s *Session) onSimulate(sc *livekit.SimulateScenario) error {
+	if sc.GetScenario() != nil {
+		if err := s.send(&livekit.SignalRequest{Message: &livekit.SignalRequest_Simulate{Simulate: sc}}); err != nil {
+			return err
+		}
 	}
-	e.reply <- err
-	if err != nil {
-		return
-	}
-	switch e.s.GetScenario().(type) {
+	switch sc.GetScenario().(type) {
 	case nil:
 		s.fire(happening{tr: trSimulatedResume, reason: "simulated resume"})
 	case *livekit.SimulateScenario_LeaveRequestFullReconnect:
@@ -83,4 +71,5 @@ func (s *Session) onSimulate(e evSimulate) {
 		// servers store it asynchronously, so the machine waits a moment.
 		s.fire(happening{tr: trSimulatedSwitch, reason: "simulated full reconnect"})
 	}
+	return nil
 }

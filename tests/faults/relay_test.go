@@ -23,7 +23,7 @@ func TestForceRelayOverTURNTLS(t *testing.T) {
 		srv := harness.StartServer(t, harness.ServerOptions{Version: v, TURN: true})
 		room := "faults-relay-" + strings.ReplaceAll(v, ".", "-")
 		sub := harness.Subscribe(t, srv.URL(), srv.APIKey(), srv.Secret(), room, "")
-		line := launchLine(srv.URL(), srv.APIKey(), srv.Secret(), room, "", "", false)
+		line := launchLine(srv.URL(), srv.APIKey(), srv.Secret(), room, "", "", "")
 		script, _ := filepath.Abs("testdata/simulate.py")
 		cmd := exec.Command("/usr/bin/python3", script, "switch-candidate-tls", "8", line)
 		dir := t.TempDir()

@@ -38,21 +38,24 @@ type worldOptions struct {
 	authToken  string // use signaller::auth-token instead of key/secret
 	room       string // default: derived from the test name
 	rawVideo   bool   // raw video (snow: every bit costs) into the element, which plugs x264enc
+	video      string // a video branch that replaces the default one (ends where golivekitsink starts)
 	serverOpts harness.ServerOptions
 }
 
-func launchLine(wsURL, key, secret, room, token, extra string, rawVideo bool) string {
+// rawSnowVideo is raw video in which every bit costs.
+const rawSnowVideo = "videotestsrc is-live=true pattern=snow ! video/x-raw,width=320,height=240,framerate=30/1"
+
+// launchLine is the publisher pipeline; video "" is the default H.264 branch.
+func launchLine(wsURL, key, secret, room, token, extra, video string) string {
 	creds := fmt.Sprintf("signaller::api-key=%s signaller::secret-key=%s", key, secret)
 	if token != "" {
 		creds = "signaller::auth-token=" + token
 	}
-	// key-int-max=300: a keyframe every 10 s unless asked for one, so a quick
-	// recovery proves the upstream keyframe request works.
-	video := "videotestsrc is-live=true pattern=ball ! video/x-raw,width=320,height=240,framerate=30/1 ! " +
-		"x264enc tune=zerolatency speed-preset=ultrafast key-int-max=300 bitrate=400"
-	if rawVideo {
-		video = "videotestsrc is-live=true pattern=snow ! video/x-raw,width=320,height=240,framerate=30/1"
-		extra += " video-caps=video/x-h264"
+	if video == "" {
+		// key-int-max=300: a keyframe every 10 s unless asked for one, so a
+		// quick recovery proves the upstream keyframe request works.
+		video = "videotestsrc is-live=true pattern=ball ! video/x-raw,width=320,height=240,framerate=30/1 ! " +
+			"x264enc tune=zerolatency speed-preset=ultrafast key-int-max=300 bitrate=400"
 	}
 	return fmt.Sprintf("%s ! golivekitsink name=lk signaller::ws-url=%s %s signaller::room-name=%s signaller::identity=%s %s "+
 		"audiotestsrc is-live=true wave=ticks ! opusenc ! lk.", video, wsURL, creds, room, identity, extra)
@@ -85,7 +88,11 @@ func newWorld(t *testing.T, version string, o worldOptions) *world {
 		url = o.wsURL
 	}
 	w.sub = harness.Subscribe(t, w.srv.URL(), w.srv.APIKey(), w.srv.Secret(), w.room, "")
-	line := launchLine(url, w.srv.APIKey(), w.srv.Secret(), w.room, o.authToken, o.elemProps, o.rawVideo)
+	props, video := o.elemProps, o.video
+	if o.rawVideo {
+		props, video = props+" video-caps=video/x-h264", rawSnowVideo
+	}
+	line := launchLine(url, w.srv.APIKey(), w.srv.Secret(), w.room, o.authToken, props, video)
 	if o.netns {
 		w.pipe = harness.RunPipelineNetns(t, w.tp.PubNS, line)
 	} else {
