@@ -4,7 +4,9 @@
 // encrypted rooms (docs/e2ee.md).
 // window.lkStats mirrors the receivers' getStats() so tests (and people) can
 // check that media decodes, not just that it arrives; window.lkBars samples
-// the colour bars of each video.
+// the colour bars of each video; window.lkTranscriptions collects the
+// transcription segments (lk.transcription text streams) as livekit-client
+// hands them to an application.
 import { BaseKeyProvider, createKeyMaterialFromString, Room, RoomEvent, Track } from 'livekit-client';
 
 const params = new URLSearchParams(location.search);
@@ -43,6 +45,13 @@ const room = new Room({
   e2ee: keyRing && { keyProvider: keyRing, worker: new Worker('e2ee.worker.mjs', { type: 'module' }) },
 });
 const subscribed = new Map(); // track sid -> { track, participant }
+window.lkTranscriptions = [];
+room.registerTextStreamHandler('lk.transcription', async (reader, participant) => {
+  const text = await reader.readAll();
+  const a = reader.info.attributes || {};
+  window.lkTranscriptions.push({ text, from: participant.identity, segmentId: a['lk.segment_id'],
+    final: a['lk.transcription_final'] === 'true', trackId: a['lk.transcribed_track_id'] || '', at: Date.now() });
+});
 
 room
   .on(RoomEvent.ConnectionStateChanged, (s) => setStatus(s))
