@@ -34,12 +34,15 @@ type element struct {
 	pads         map[*C.GstPad]*sinkPad
 	nextVideo    uint
 	nextAudio    uint
+	nextText     uint
+	textPads     map[*C.GstPad]*textPad
 	sess         *session.Session
 	handler      *handler
 }
 
 func (e *element) New() glib.GoObjectSubclass {
-	return &element{props: defaultElementProps(), pads: map[*C.GstPad]*sinkPad{}}
+	return &element{props: defaultElementProps(), pads: map[*C.GstPad]*sinkPad{},
+		textPads: map[*C.GstPad]*textPad{}}
 }
 
 func (e *element) ClassInit(klass *glib.ObjectClass) {
@@ -47,6 +50,8 @@ func (e *element) ClassInit(klass *glib.ObjectClass) {
 	installProperties(klass, elementProperties)
 	C.lk_install_simulate_signal(C.gpointer(klass.Unsafe()))
 	C.lk_install_encoder_setup_signal(C.gpointer(klass.Unsafe()))
+	C.lk_install_participant_signals(C.gpointer(klass.Unsafe()))
+	C.lk_add_text_pad_template(C.gpointer(klass.Unsafe()), C.GType(textPadType))
 }
 
 // Constructed creates the signaller (not in InstanceInit: go-glib holds its

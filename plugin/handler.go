@@ -68,6 +68,11 @@ func (h *handler) OnWarning(err error) {
 		return
 	}
 	defer recoverToBus(h.el, "warning handler")
+	if errors.Is(err, session.ErrMetadataNotAllowed) {
+		postWarning(h.el, C.lk_resource_error_quark(), C.GST_RESOURCE_ERROR_NOT_AUTHORIZED,
+			"signaller::participant-name/-metadata/-attributes: "+err.Error(), "")
+		return
+	}
 	postWarning(h.el, C.lk_stream_error_quark(), C.GST_STREAM_ERROR_FAILED, err.Error(), "")
 }
 
@@ -117,6 +122,10 @@ func (h *handler) OnTrackError(t *session.Track, err error) {
 // startSession creates and starts the session at READY->PAUSED and adds a
 // track for every pad that already has caps.
 func (e *element) startSession() bool {
+	if err := e.startE2EE(); err != nil {
+		postError(e.gst, C.lk_resource_error_quark(), C.GST_RESOURCE_ERROR_SETTINGS, err.Error(), "")
+		return false
+	}
 	cfg := e.sessionConfig()
 	h := &handler{e: e, el: e.gst, sig: e.signallerObj()}
 	s, err := session.New(cfg, h)
@@ -127,6 +136,7 @@ func (e *element) startSession() bool {
 	}
 	C.gst_object_ref(C.gpointer(e.gst)) // dropped in stopSession after Close
 	s.Start()
+	h.sig.attach(s, cfg)
 	e.mu.Lock()
 	e.sess = s
 	e.handler = h
@@ -154,6 +164,7 @@ func (e *element) stopSession() {
 	if s == nil {
 		return
 	}
+	h.sig.detach()
 	s.Close()
 	h.closed.Store(true)
 	h.sig.setConnectionState(connServerDisconnected)

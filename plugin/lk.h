@@ -68,6 +68,16 @@ char **lk_caps_split(const char *caps_str);
 gboolean lk_structure_has_field(const char *structure, const char *field);
 void lk_post_structure(GstElement *el, const char *structure);
 
+/* participant.c */
+void lk_install_participant_signals(gpointer klass);
+void lk_emit_data_received(GstElement *el, const char *identity, const char *topic, const void *data, size_t size);
+char **lk_structure_fields(const char *str);
+
+/* textpad.c */
+void lk_add_text_pad_template(gpointer klass, GType text_pad);
+GstPad *lk_text_pad_new(GstPadTemplate *templ, const char *name, GType type);
+GstElement *lk_text_pad_attach(GstElement *el, GstPad *pad, uintptr_t handle);
+
 /* bus.c */
 void lk_post_error(GstElement *el, GQuark domain, gint code, const char *text, const char *debug);
 void lk_post_warning(GstElement *el, GQuark domain, gint code, const char *text, const char *debug);

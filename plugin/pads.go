@@ -66,6 +66,9 @@ type sinkPad struct {
 func (e *element) RequestNewPad(self *gst.Element, templ *gst.PadTemplate, name string, caps *gst.Caps) (ret *gst.Pad) {
 	defer recoverToBus(e.gst, "request-new-pad")
 	testPanic("request-new-pad")
+	if strings.HasPrefix(templ.Name(), "text") {
+		return e.requestTextPad(templ)
+	}
 	video := strings.HasPrefix(templ.Name(), "video")
 	prefix := "audio_"
 	if video {
@@ -137,6 +140,9 @@ func padName(prefix, requested string, next *uint) (string, error) {
 func (e *element) ReleasePad(self *gst.Element, pad *gst.Pad) {
 	defer recoverToBus(e.gst, "release-pad")
 	ghost := (*C.GstPad)(pad.Unsafe())
+	if e.releaseTextPad(ghost) {
+		return
+	}
 	e.mu.Lock()
 	p := e.pads[ghost]
 	delete(e.pads, ghost)
@@ -340,6 +346,9 @@ func (e *element) dropTrack(p *sinkPad) {
 func (e *element) addTrackLocked(p *sinkPad) {
 	spec := *p.spec
 	spec.Muted = p.padProps().muted || p.eos.Load()
+	if !e.encryptLocked(p, &spec) {
+		return
+	}
 	t, err := e.sess.AddTrack(spec)
 	if err != nil || t == nil {
 		postWarning(e.gst, C.lk_stream_error_quark(), C.GST_STREAM_ERROR_FAILED,

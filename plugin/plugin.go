@@ -39,7 +39,7 @@ func goLkPluginInit(plugin *C.GstPlugin) (ok C.int) {
 	}()
 	C.lk_debug_init()
 	signallerType = glib.RegisterGoType("GstGoLiveKitSignaller", &signaller{}, glib.ExtendsObject)
-	if signallerType == 0 || !registerPadClasses() {
+	if signallerType == 0 || !registerPadClasses() || !registerTextPadClass() {
 		return 0
 	}
 	p := gst.FromGstPluginUnsafeNone(unsafe.Pointer(plugin))

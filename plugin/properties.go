@@ -26,6 +26,7 @@ type elementProps struct {
 	// encoders upstream of encoded video pads (upstream.go).
 	upstreamBitrateControl bool
 	ref                    refProps // livekitwebrtcsink's properties (refprops.go)
+	e2ee                   e2eeProps
 }
 
 const defaultRecoveryWarningMs = 3000
@@ -35,13 +36,14 @@ func defaultElementProps() elementProps {
 }
 
 // elementProperties is golivekitsink's property table (proptable.go): its
-// own properties, then livekitwebrtcsink's (refprops.go).
-var elementProperties = append([]property[*element]{
+// own properties, then livekitwebrtcsink's (refprops.go), then end-to-end
+// encryption's (e2ee.go).
+var elementProperties = append(append([]property[*element]{
 	{
 		name: "signaller", nick: "Signaller",
 		blurb: "The LiveKit connection settings (GstGoLiveKitSignaller), set as signaller::<property>: " +
 			"ws-url (default ws://127.0.0.1:7880), api-key, secret-key, auth-token, room-name, " +
-			"participant-name (GStreamer), identity (gstreamer), timeout (s, 10), room-timeout (ms, 0), " +
+			"participant-name (GStreamer), participant-metadata, participant-attributes, identity (gstreamer), timeout (s, 10), room-timeout (ms, 0), " +
 			"connection-state (read-only). Writable in NULL/READY with another GstGoLiveKitSignaller only " +
 			"(livekitwebrtcsink's GstRSWebRTCSignallableIface implementations cannot be plugged in)",
 		flags:    rwReady,
@@ -83,7 +85,7 @@ var elementProperties = append([]property[*element]{
 		propDoc{use: "golivekitsink only: the estimate also sets the encoder upstream of each encoded video pad " +
 			"(walking through queue, parsers, capsfilter, tee, identity, valve, bins; units per encoder in docs/encoders.md); " +
 			"an unknown encoder gets one WARNING and is left alone. Off by default because the encoder belongs to the application"}),
-}, refProperties...)
+}, refProperties...), e2eeProperties...)
 
 func (e *element) lock() func() {
 	e.mu.Lock()
@@ -184,6 +186,8 @@ func (e *element) sessionConfig() session.Config {
 		Room:                s.room,
 		Identity:            s.identity,
 		Name:                s.partName,
+		Metadata:            s.metadata,
+		Attributes:          s.attrs,
 		PublishTimeout:      time.Duration(s.timeout) * time.Second,
 		ReconnectBudget:     time.Duration(p.reconnectBudget) * time.Second,
 		SlowRecoveryWarning: time.Duration(p.recoveryWarning) * time.Millisecond,

@@ -49,6 +49,7 @@ func TestPropertiesDoc(t *testing.T) {
 	docgen.Check(t, "../docs/properties.md", "signaller-properties", propertiesDoc(signallerProperties), *updateDocs)
 	docgen.Check(t, "../docs/properties.md", "video-pad-properties", propertiesDoc(videoPadProperties), *updateDocs)
 	docgen.Check(t, "../docs/properties.md", "audio-pad-properties", propertiesDoc(audioPadProperties), *updateDocs)
+	docgen.Check(t, "../docs/properties.md", "text-pad-properties", propertiesDoc(textPadProperties), *updateDocs)
 }
 
 // TestNewObjectsHoldTheDefaults wants a new element and signaller to read

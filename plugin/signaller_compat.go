@@ -20,7 +20,7 @@ const (
 
 // noWebRTCDataChannel is the blurb of reliable-channel and lossy-channel.
 const noWebRTCDataChannel = "GstWebRTCDataChannel here. golivekitsink's data channels are pion's, " +
-	"not GstWebRTCDataChannel objects: always NULL"
+	"not GstWebRTCDataChannel objects: always NULL. Send with the element's publish-data action signal, receive with its data-received signal"
 
 // compatSignallerProperties (the tail of signallerProperties).
 var compatSignallerProperties = []property[*signaller]{
@@ -49,5 +49,6 @@ func nullChannelProp(name, nick, blurb string) property[*signaller] {
 	return property[*signaller]{name: name, nick: nick, blurb: blurb, flags: pRO,
 		value: objectType{func() C.GType { return C.G_TYPE_OBJECT }},
 		get:   func(*signaller) *glib.Value { return nil },
-		doc:   propDoc{use: "always NULL: golivekitsink's `_reliable`/`_lossy` data channels are pion's, not GstWebRTCDataChannel objects"}}
+		doc: propDoc{use: "always NULL: golivekitsink's `_reliable`/`_lossy` data channels are pion's, not GstWebRTCDataChannel objects. " +
+			"Send with the element's `publish-data` action signal, receive with `data-received`"}}
 }

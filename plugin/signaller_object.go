@@ -16,18 +16,21 @@ import (
 // It only holds settings; the connection itself is the element's session.
 // Property names, types and defaults follow livekitwebrtcsink's signaller.
 type signaller struct {
-	mu       sync.Mutex
-	obj      *C.GObject // set in Constructed; borrowed
-	wsURL    *string
-	apiKey   *string
-	secret   *string
-	token    *string
-	room     *string
-	partName *string
-	identity *string
-	timeout  uint
-	roomTO   uint
-	state    int // GstGoLiveKitConnectionState value
+	mu        sync.Mutex
+	obj       *C.GObject // set in Constructed; borrowed
+	wsURL     *string
+	apiKey    *string
+	secret    *string
+	token     *string
+	room      *string
+	partName  *string
+	partMeta  *string
+	partAttrs *string // serialized GstStructure
+	live      liveParticipant
+	identity  *string
+	timeout   uint
+	roomTO    uint
+	state     int // GstGoLiveKitConnectionState value
 
 	// Accepted for compatibility only (signaller_compat.go).
 	role          int
@@ -54,7 +57,8 @@ const (
 )
 
 // signallerProperties is the signaller's property table (proptable.go):
-// livekitwebrtcsink's LiveKit signaller's, then the ones accepted for
+// livekitwebrtcsink's LiveKit signaller's, golivekitsink's participant
+// metadata and attributes (participant.go), then the ones accepted for
 // compatibility only (signaller_compat.go).
 var signallerProperties = append([]property[*signaller]{
 	maskedStringProp("ws-url", "WebSocket URL",
@@ -77,9 +81,7 @@ var signallerProperties = append([]property[*signaller]{
 	stringProp("room-name", "Room name",
 		"Room to join; required when the token is minted from api-key/secret-key (with auth-token the token's room grant applies)",
 		nil, pRW, func(s *signaller) **string { return &s.room }, propDoc{use: "room, needed when minting"}),
-	stringProp("participant-name", "Participant name",
-		"Display name of the publishing participant (token 'name' claim when minting)",
-		strp(defaultPartName), pRW, func(s *signaller) **string { return &s.partName }, propDoc{use: "token `name`"}),
+	participantNameProp(),
 	stringProp("identity", "Participant identity",
 		"Participant identity (token 'sub' claim when minting); two publishers with the same identity in one room kick each other out",
 		strp(defaultIdentity), pRW, func(s *signaller) **string { return &s.identity },
@@ -97,7 +99,7 @@ var signallerProperties = append([]property[*signaller]{
 		enumType{gtype: func() C.GType { return C.lk_connection_state_get_type() }, def: connServerDisconnected}, pRO,
 		func(s *signaller) *int { return &s.state },
 		propDoc{use: "notifies on change. `published` once tracks are up; `server-disconnected` while connecting, resuming, reconnecting"}),
-}, compatSignallerProperties...)
+}, append(participantDataProps(), compatSignallerProperties...)...)
 
 func (s *signaller) New() glib.GoObjectSubclass {
 	return &signaller{
@@ -152,6 +154,8 @@ func (s *signaller) setConnectionState(st int) {
 // signallerSettings is a snapshot of the signaller's properties.
 type signallerSettings struct {
 	wsURL, apiKey, secret, token, room, partName, identity string
+	metadata                                               string
+	attrs                                                  map[string]string
 	timeout, roomTimeout                                   uint
 }
 
@@ -165,7 +169,12 @@ func deref(p *string) string {
 func (s *signaller) snapshot() signallerSettings {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.snapshotLocked()
+}
+
+func (s *signaller) snapshotLocked() signallerSettings {
 	return signallerSettings{
+		metadata: deref(s.partMeta), attrs: structureFields(s.partAttrs),
 		wsURL: deref(s.wsURL), apiKey: deref(s.apiKey), secret: deref(s.secret),
 		token: deref(s.token), room: deref(s.room), partName: deref(s.partName),
 		identity: deref(s.identity), timeout: s.timeout, roomTimeout: s.roomTO,

@@ -60,6 +60,11 @@ func forEachNALU(b []byte, fn func(nalu []byte) bool) {
 	}
 }
 
+// ForEachNALU calls fn for each NAL unit of an Annex-B access unit until fn
+// returns false, split exactly as the Packetizer's H.264 and H.265 payloaders
+// split it. Each nalu is a subslice of au; fn may receive empty slices.
+func ForEachNALU(au []byte, fn func(nalu []byte) bool) { forEachNALU(au, fn) }
+
 func h264NALType(nalu []byte) int { return int(nalu[0] & 0x1f) }
 
 func h265NALType(nalu []byte) int { return int(nalu[0]>>1) & 0x3f }

@@ -51,6 +51,10 @@ type Packetizer struct {
 
 	seq uint16 // next sequence number
 
+	// vp9PictureID is the next PictureID of PacketizeEncrypted's VP9
+	// descriptors (15 bits, random start, as the VP9 payloader's).
+	vp9PictureID uint16
+
 	// Timestamp state: ts = anchorTS + ticks(pts - anchorPTS).
 	anchored  bool
 	anchorPTS time.Duration
@@ -100,6 +104,7 @@ func NewPacketizer(codec Codec, mtu int) (*Packetizer, error) {
 		p.payloader = &codecs.VP9Payloader{
 			InitialPictureIDFn: func() uint16 { return uint16(rand.N(0x8000)) }, //nolint:gosec // < 0x8000
 		}
+		p.vp9PictureID = uint16(rand.N(0x8000)) //nolint:gosec // < 0x8000
 	case CodecAV1:
 		// AV1 RTP spec (https://aomediacodec.github.io/av1-rtp-spec/). The
 		// payloader reads exactly the low-overhead bitstream format av1parse
@@ -161,6 +166,11 @@ func (p *Packetizer) Packetize(frame []byte, pts time.Duration) []*rtp.Packet {
 	default:
 		payloads = p.payloader.Payload(p.payloadMTU, frame)
 	}
+	return p.packets(payloads, ts)
+}
+
+// packets wraps payloads of one frame into RTP packets.
+func (p *Packetizer) packets(payloads [][]byte, ts uint32) []*rtp.Packet {
 	switch len(payloads) {
 	case 0:
 		return nil

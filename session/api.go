@@ -178,6 +178,16 @@ type TrackSpec struct {
 	// Width and Height then come from the highest layer. One layer is a
 	// track without simulcast with that size and bitrate.
 	Layers []LayerSpec
+	// Encryptor, when set, encrypts every frame end to end before it is
+	// packetized (e2ee.TrackEncryptor), on every layer, and the track is
+	// announced as AES-GCM encrypted.
+	Encryptor FrameEncryptor
+}
+
+// FrameEncryptor encrypts the encoded frames of one track. The layers of a
+// simulcast track call it concurrently. See e2ee.TrackEncryptor.
+type FrameEncryptor interface {
+	EncryptFrame(frame []byte, pts time.Duration) ([]byte, error)
 }
 
 // ICEServer is a STUN or TURN server in pion's URL form ("stun:host:port",

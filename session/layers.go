@@ -9,6 +9,7 @@ import (
 
 	lkrtp "github.com/golivekitsink/golivekitsink/rtp"
 	"github.com/livekit/protocol/livekit"
+	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
@@ -154,8 +155,9 @@ func (l *Layer) RID() string { return l.rid }
 // Sending is false while dynacast pauses the layer.
 func (l *Layer) Sending() bool { return l.enabled.Load() }
 
-// WriteFrame packetizes one encoded frame of this layer and sends it. A
-// layer paused by dynacast drops it (counted, no packetizing); while no
+// WriteFrame packetizes one encoded frame of this layer and sends it,
+// encrypted first when the track's spec has an Encryptor (an encryption
+// error drops the frame and is returned). A layer paused by dynacast drops it (counted, no packetizing); while no
 // transport is up it is dropped too, and a keyframe is asked for when media
 // can flow again.
 func (l *Layer) WriteFrame(frame []byte, pts time.Duration) error {
@@ -178,7 +180,18 @@ func (l *Layer) WriteFrame(frame []byte, pts time.Duration) error {
 	if t.closed.Load() {
 		return ErrClosed
 	}
-	pkts := l.packetizer.Packetize(frame, pts)
+	var pkts []*rtp.Packet
+	if enc := t.spec.Encryptor; enc != nil {
+		encrypted, err := enc.EncryptFrame(frame, pts)
+		if err != nil {
+			l.stats.framesDropped.Add(1)
+			t.stats.framesDropped.Add(1)
+			return err
+		}
+		pkts = l.packetizer.PacketizeEncrypted(encrypted, frame, pts)
+	} else {
+		pkts = l.packetizer.Packetize(frame, pts)
+	}
 	ids := l.ids.Load()
 	if l.acked.Load() {
 		ids = nil

@@ -27,6 +27,9 @@ func (s *Session) publishTrack(ts *trackState) {
 	// Muted: a track whose pad saw EOS stays muted when it is published
 	// again (full reconnect).
 	req := &livekit.AddTrackRequest{Cid: ts.t.cid, Name: spec.Name, Source: spec.Source, Muted: ts.muted}
+	if spec.Encryptor != nil {
+		req.Encryption = livekit.Encryption_GCM
+	}
 	if spec.Codec.IsVideo() {
 		req.Type = livekit.TrackType_VIDEO
 		if req.Source == livekit.TrackSource_UNKNOWN {

@@ -133,7 +133,7 @@ func (t *Track) LayerStats() []LayerStats {
 // WriteFrame packetizes one encoded frame (Annex-B access unit for H264/H265,
 // one frame for VP8/VP9, a temporal unit of OBUs for AV1, one Opus packet)
 // and sends it on the track's highest layer (its only one without
-// simulcast). It never waits for the network: while no transport is up the
+// simulcast), encrypted first when the spec has an Encryptor. It never waits for the network: while no transport is up the
 // frame is dropped, and a keyframe is requested once media can flow again.
 func (t *Track) WriteFrame(frame []byte, pts time.Duration) error {
 	return t.layers[len(t.layers)-1].WriteFrame(frame, pts)

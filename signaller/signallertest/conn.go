@@ -195,7 +195,7 @@ func (c *Conn) handle(req *livekit.SignalRequest) {
 		}
 	case *livekit.SignalRequest_Offer, *livekit.SignalRequest_Trickle:
 		if s.o.AnswerOffers && p != nil && p.peer == nil && !s.closed {
-			p.peer = newAnswerer(s.t)
+			p.peer = newAnswerer(s.t, s.o.OnTrack)
 		}
 	}
 	var peer *answerer

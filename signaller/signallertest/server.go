@@ -26,6 +26,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/livekit/protocol/auth"
 	"github.com/livekit/protocol/livekit"
+	"github.com/pion/webrtc/v4"
 )
 
 // Options configure a Server; the zero value is a server that accepts any
@@ -46,6 +47,10 @@ type Options struct {
 	// AnswerOffers runs one pion peer connection per participant that
 	// answers the client's publisher offers on loopback.
 	AnswerOffers bool
+	// OnTrack, with AnswerOffers, is handed each track the answerer
+	// receives, on pion's callback goroutine, to read until it fails;
+	// without it the media is counted (Conn.MediaPackets) and discarded.
+	OnTrack func(*webrtc.TrackRemote)
 }
 
 // Answer scripts how the server answers one connect to /rtc. The zero

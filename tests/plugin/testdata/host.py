@@ -211,6 +211,7 @@ SPECIAL_VALUES = {
     "audio-caps": "audio/x-opus, channel-mapping-family=(int)0",
     "turn-servers": '< "turn://user:pw@turn.round.trip.invalid:3478" >',
     "meta": "round.trip, meta=(int)1",
+    "participant-attributes": "round.trip, role=(string)camera",
 }
 
 
@@ -281,6 +282,10 @@ def prop_lines(mode):
                 continue
             full = prefix + ps.name
             child = full if mode == "child" else None
+            if not ps.flags & GObject.ParamFlags.READABLE:  # a secret such as e2ee-shared-key
+                value = write_prop(obj, ps, other_value(obj, ps, mode), child)
+                say("PROP %s %s write-only set=%s got=-" % (full, flag_names(ps), value))
+                continue
             before = read_prop(obj, ps, child)
             if not ps.flags & GObject.ParamFlags.WRITABLE:
                 try:
@@ -350,6 +355,35 @@ def command(line):
         sig = GObject.new(sink.get_property("signaller").__gtype__)
         sink.set_property("signaller", sig)
         say("NEW-SIGNALLER %s" % (sink.get_property("signaller") == sig))
+    elif cmd == "data":  # data TOPIC reliable|lossy PAYLOAD
+        topic, kind, payload = rest.split(None, 2)
+        ok = sink.emit("publish-data", GLib.Bytes.new(payload.encode()), topic, kind == "reliable", [])
+        say("DATA %s" % ok)
+    elif cmd == "burst":  # burst N TOPIC once|retry: reliable payloads "0".."N-1"
+        n, topic, mode = rest.split()
+        queued, refusals, first_refused = 0, 0, -1
+        for i in range(int(n)):
+            while True:
+                if sink.emit("publish-data", GLib.Bytes.new(str(i).encode()), topic, True, None):
+                    queued += 1
+                    break
+                refusals += 1
+                if first_refused < 0:
+                    first_refused = i
+                if mode != "retry" or refusals > 5000:
+                    break
+                time.sleep(0.005)  # as an application waits for the recovery
+        say("BURST queued=%d first-refused=%d refusals=%d" % (queued, first_refused, refusals))
+    elif cmd == "sprop":  # sprop NAME VALUE: a signaller property, a structure from its string form
+        name, value = rest.split(None, 1)
+        sig = sink.get_property("signaller")
+        if name == "participant-attributes":
+            value = Gst.Structure.new_from_string(value)
+        sig.set_property(name, value)
+        say("SPROP %s" % name)
+    elif cmd == "e2ee-key":  # e2ee-key INDEX KEY: rotate with set-e2ee-key
+        index, key = rest.split(None, 1)
+        say("E2EE-KEY %s" % sink.emit("set-e2ee-key", GLib.Bytes.new(key.encode()), int(index)))
     elif cmd == "quit":
         loop.quit()
     else:
@@ -378,6 +412,12 @@ def on_stdin(_fd, _cond):
     return True
 
 
+def on_data(_sink, identity, topic, payload):
+    say("RECEIVED %s %s %s" % (identity, topic or "-", payload.get_data().decode(errors="replace")))
+
+
+if sink is not None:
+    sink.connect("data-received", on_data)
 bus = pipeline.get_bus()
 bus.add_signal_watch()
 bus.connect("message", on_message)
