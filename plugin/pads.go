@@ -390,15 +390,3 @@ func (p *sinkPad) applyMute() {
 		}
 	}
 }
-
-// Track -> pad, for keyframe requests and track errors from the session.
-
-func (e *element) rememberTrack(t *session.Track, p *sinkPad) { e.tracks.Store(t, p) }
-func (e *element) forgetTrack(t *session.Track)               { e.tracks.Delete(t) }
-
-func (e *element) padForTrack(t *session.Track) *sinkPad {
-	if v, ok := e.tracks.Load(t); ok {
-		return v.(*sinkPad)
-	}
-	return nil
-}
