@@ -232,8 +232,13 @@ func uses(t *testing.T) (elements, programs map[string]string) {
 			case ".sh", ".py":
 				trimmed := strings.TrimSpace(line)
 				if !strings.HasPrefix(trimmed, "#") && !pyImport.MatchString(trimmed) {
-					for _, w := range programWord.FindAllString(line, -1) {
-						addProgram(programs, w, where)
+					for _, loc := range programWord.FindAllStringIndex(line, -1) {
+						// A value after '=' (format=time in a pipeline,
+						// VAR=value) is not something that runs.
+						if loc[0] > 0 && line[loc[0]-1] == '=' {
+							continue
+						}
+						addProgram(programs, line[loc[0]:loc[1]], where)
 					}
 				}
 			}
