@@ -1,6 +1,8 @@
 package session
 
 import (
+	"time"
+
 	"errors"
 	"fmt"
 
@@ -126,30 +128,34 @@ func (s *Session) flushData() {
 	if err := s.out.flush(dc.Send); err != nil {
 		s.log.Debugf("sending data: %v (sent again once the channel is back)", err)
 	}
-	s.out.trim(dc.BufferedAmount())
+	s.out.trim(dc.BufferedAmount(), time.Now())
 }
 
-// dataAfterTransition keeps the outbox in step with the participant: a
-// resume replays what the server did not get, a join renumbers what the
-// old participant may not have delivered, and connected sends.
-func (s *Session) dataAfterTransition(h happening, from state) {
-	switch {
-	case h.tr == trJoined && s.phase == phaseNegotiating:
-		s.out.newParticipant()
-		s.metaNewParticipant()
-	case h.tr == trResumed && from.mode == modeResume && s.phase != phaseWaiting:
-		s.log.Debugf("resumed: the server has our reliable data up to sequence %d", h.resume.GetLastMessageSeq())
-		s.out.resumed(h.resume.GetLastMessageSeq())
+// dataToNewParticipant: a join made a new participant. Reliable packets
+// the old one may not have delivered go again under new numbers, and the
+// metadata changes go again.
+func (s *Session) dataToNewParticipant() {
+	since := s.episode
+	if since.IsZero() {
+		since = time.Now()
 	}
-	// While recovering, acknowledgements may still come in on the old
-	// peer connection: every step forgets what it has acknowledged, so a
-	// full reconnect sends again as little as it can.
-	if s.phase != phaseConnected && s.pc != nil && s.pc.reliable != nil {
-		s.out.trim(s.pc.reliable.BufferedAmount())
+	if n := s.out.newParticipant(since.Add(-resendWindow)); n > 0 {
+		s.log.Debugf("new participant: sending again %d reliable packets the old one's server acknowledged since %s before the recovery", n, resendWindow)
 	}
-	if s.phase == phaseConnected {
-		s.flushData()
-		s.flushMeta()
+	s.metaNewParticipant()
+}
+
+// dataResumed: the server has our reliable packets up to lastSeq.
+func (s *Session) dataResumed(lastSeq uint32) {
+	s.log.Debugf("resumed: the server has our reliable data up to sequence %d", lastSeq)
+	s.out.resumed(lastSeq)
+}
+
+// dataAcked forgets what the reliable channel's SCTP association has
+// acknowledged, before that channel goes away.
+func (s *Session) dataAcked(p *peer) {
+	if p != nil && p.reliable != nil {
+		s.out.trim(p.reliable.BufferedAmount(), time.Now())
 	}
 }
 

@@ -1,6 +1,8 @@
 package session
 
 import (
+	"time"
+
 	"github.com/livekit/protocol/livekit"
 	"google.golang.org/protobuf/proto"
 )
@@ -10,6 +12,13 @@ import (
 const (
 	outboxMaxPackets = 256
 	outboxMaxBytes   = 1 << 20
+
+	// resendWindow: on a full reconnect, packets SCTP acknowledged this
+	// long before the recovery began, or later, are sent again. A server
+	// that closes the participant (node failure, forced stop) still
+	// acknowledges at the transport what it no longer forwards; duplicates
+	// are the price of not losing those.
+	resendWindow = 2 * time.Second
 )
 
 // outbox keeps the reliable packets of this participant until the SFU has
@@ -22,15 +31,17 @@ const (
 type outbox struct {
 	entries []*outboxEntry
 	nextSeq uint32
-	unsent  int // entries not on the current data channel yet
-	waiting int // bytes of those
+	unsent  int            // entries not on the current data channel yet
+	waiting int            // bytes of those
+	acked   []*outboxEntry // trimmed entries, oldest first, within the bounds above
 }
 
 type outboxEntry struct {
-	pkt  *livekit.DataPacket
-	seq  uint32 // 0 until first sent in this LiveKit session
-	size int
-	sent bool
+	pkt     *livekit.DataPacket
+	seq     uint32 // 0 until first sent in this LiveKit session
+	size    int
+	sent    bool
+	ackedAt time.Time
 }
 
 func newOutbox() outbox { return outbox{nextSeq: 1} }
@@ -80,9 +91,9 @@ func (o *outbox) flush(send func([]byte) error) error {
 	return nil
 }
 
-// trim forgets the oldest sent packets that are no longer part of the
-// channel's buffered amount: the peer has acknowledged them.
-func (o *outbox) trim(buffered uint64) {
+// trim moves the oldest sent packets that are no longer part of the
+// channel's buffered amount (the peer has acknowledged them) to acked.
+func (o *outbox) trim(buffered uint64, now time.Time) {
 	inFlight := uint64(0)
 	for _, e := range o.entries {
 		if e.sent {
@@ -95,13 +106,26 @@ func (o *outbox) trim(buffered uint64) {
 			break
 		}
 		inFlight -= uint64(e.size)
+		e.ackedAt = now
 		drop++
 	}
+	o.acked = append(o.acked, o.entries[:drop]...)
 	o.entries = o.entries[drop:]
+	n, b := len(o.acked), 0
+	for _, e := range o.acked {
+		b += e.size
+	}
+	old := 0
+	for ; n > outboxMaxPackets || b > outboxMaxBytes; n-- {
+		b -= o.acked[old].size
+		old++
+	}
+	o.acked = o.acked[old:]
 }
 
 // resumed: the server has every packet up to lastSeq; the others go again.
 func (o *outbox) resumed(lastSeq uint32) {
+	o.acked = nil
 	kept := o.entries[:0]
 	for _, e := range o.entries {
 		if e.seq != 0 && e.seq <= lastSeq {
@@ -118,12 +142,22 @@ func (o *outbox) resumed(lastSeq uint32) {
 }
 
 // newParticipant: a full reconnect starts a new participant whose
-// sequence starts at 1; what the old one may not have delivered is sent
-// again under new numbers.
-func (o *outbox) newParticipant() {
+// sequence starts at 1; what the old one may not have delivered (not
+// acknowledged, or acknowledged since the given time) is sent again under
+// new numbers. It returns how many acknowledged packets go again.
+func (o *outbox) newParticipant(ackedSince time.Time) int {
+	again := 0
+	for i, e := range o.acked {
+		if !e.ackedAt.Before(ackedSince) {
+			again = len(o.acked) - i
+			o.entries = append(o.acked[i:len(o.acked):len(o.acked)], o.entries...)
+			break
+		}
+	}
 	o.resumed(0)
 	for _, e := range o.entries {
 		e.seq = 0
 	}
 	o.nextSeq = 1
+	return again
 }

@@ -1,6 +1,8 @@
 package session
 
 import (
+	"time"
+
 	"testing"
 	"unicode/utf8"
 
@@ -48,7 +50,7 @@ func TestOutboxNumbersInOrderAndReplaysWhatTheServerMissed(t *testing.T) {
 		t.Fatalf("sequences %v, want 1 2 3", got)
 	}
 	// Nothing acknowledged by SCTP: all stay. The server saw up to 2.
-	o.trim(w.bytes)
+	o.trim(w.bytes, time.Now())
 	pushN(&o, "d") // queued while resuming
 	o.resumed(2)
 	var again wire
@@ -66,11 +68,11 @@ func TestOutboxTrimKeepsOnlyWhatSCTPStillBuffers(t *testing.T) {
 	var w wire
 	_ = o.flush(w.send)
 	last := o.entries[2].size
-	o.trim(uint64(last)) // only the last is unacknowledged
+	o.trim(uint64(last), time.Now()) // only the last is unacknowledged
 	if len(o.entries) != 1 || string(o.entries[0].pkt.GetUser().GetPayload()) != "three" {
 		t.Fatalf("%d entries kept, want only the unacknowledged third", len(o.entries))
 	}
-	o.trim(0)
+	o.trim(0, time.Now())
 	if len(o.entries) != 0 {
 		t.Fatalf("%d entries kept with nothing buffered", len(o.entries))
 	}
@@ -82,11 +84,51 @@ func TestOutboxNewParticipantRenumbersFromOne(t *testing.T) {
 	var w wire
 	_ = o.flush(w.send)
 	pushN(&o, "c")
-	o.newParticipant()
+	o.newParticipant(time.Now())
 	var again wire
 	_ = o.flush(again.send)
 	if len(again.seqs) != 3 || again.seqs[0] != 1 || again.seqs[2] != 3 || again.payloads[2] != "c" {
 		t.Fatalf("after a new participant sent %v %v, want a b c as 1 2 3", again.seqs, again.payloads)
+	}
+}
+
+// A server that closes the participant acknowledges at the transport
+// what it no longer forwards: packets acknowledged shortly before the
+// recovery go again to the new participant; older ones do not.
+func TestOutboxNewParticipantResendsRecentlyAcknowledged(t *testing.T) {
+	o := newOutbox()
+	pushN(&o, "old", "recent", "unacked")
+	var w wire
+	_ = o.flush(w.send)
+	t0 := time.Now()
+	o.trim(w.bytes-uint64(o.entries[0].size), t0) // "old" acknowledged at t0
+	o.trim(uint64(o.entries[len(o.entries)-1].size), t0.Add(3*time.Second))
+	if len(o.entries) != 1 || len(o.acked) != 2 {
+		t.Fatalf("%d unacknowledged, %d acknowledged; want 1 and 2", len(o.entries), len(o.acked))
+	}
+	if n := o.newParticipant(t0.Add(time.Second)); n != 1 {
+		t.Fatalf("%d acknowledged packets sent again, want 1 (only the recent one)", n)
+	}
+	var again wire
+	_ = o.flush(again.send)
+	if len(again.seqs) != 2 || again.payloads[0] != "recent" || again.payloads[1] != "unacked" || again.seqs[0] != 1 {
+		t.Fatalf("after a new participant sent %v %v, want recent as 1 then unacked as 2", again.seqs, again.payloads)
+	}
+	if len(o.acked) != 0 {
+		t.Fatalf("%d acknowledged packets kept after the new participant took them", len(o.acked))
+	}
+}
+
+func TestOutboxKeepsAcknowledgedWithinItsBounds(t *testing.T) {
+	o := newOutbox()
+	for range outboxMaxPackets + 10 {
+		pushN(&o, "0123456789")
+	}
+	var w wire
+	_ = o.flush(w.send)
+	o.trim(0, time.Now())
+	if len(o.acked) != outboxMaxPackets {
+		t.Fatalf("%d acknowledged packets kept, want the bound %d", len(o.acked), outboxMaxPackets)
 	}
 }
 

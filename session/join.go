@@ -23,6 +23,7 @@ func (s *Session) setUpJoin(j *livekit.JoinResponse) {
 		j.GetServerInfo().GetVersion(), j.GetServerInfo().GetEdition(), s.region, s.forceRelay, iceURLs(s.iceServers))
 
 	s.closePeers()
+	s.dataToNewParticipant()
 	p, err := s.newPeer()
 	if err != nil {
 		s.fire(happening{tr: trBroken, err: err})
@@ -43,6 +44,7 @@ func (s *Session) setUpJoin(j *livekit.JoinResponse) {
 // configuration and tell it what we publish (SyncState); the machine then
 // restarts ICE unless the media path never broke.
 func (s *Session) syncResume(r *livekit.ReconnectResponse) {
+	s.dataResumed(r.GetLastMessageSeq())
 	if len(r.GetIceServers()) > 0 {
 		s.iceServers = r.GetIceServers()
 	}

@@ -160,10 +160,13 @@ func (s *Session) connected(from state) {
 	s.pcDeadline = time.Time{}
 	s.settleAt = time.Time{}
 	s.updateFlowing()
+	s.flushData()
+	s.flushMeta()
 }
 
 func (s *Session) closePeers() {
 	if s.pc != nil {
+		s.dataAcked(s.pc)
 		pc := s.pc.pc
 		s.pc = nil
 		s.spawn(func() { _ = pc.Close() }) // pion's Close waits for its goroutines; not on the loop

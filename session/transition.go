@@ -64,7 +64,6 @@ func (s *Session) transition(h happening) {
 	for _, a := range do {
 		s.do(a, h, from)
 	}
-	s.dataAfterTransition(h, from)
 	if st := s.publicState(); st != s.state && s.phase != phaseClosed {
 		s.setState(st, s.describe())
 	}

@@ -3,7 +3,6 @@ package e2e
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
@@ -95,8 +94,8 @@ func runSimulcast(t *testing.T, version string, c simCase) {
 	}
 	setQuality(t, low, identity, livekit.VideoQuality_LOW)
 	setQuality(t, high, identity, livekit.VideoQuality_HIGH)
-	waitKeySize(t, low, c.w/4, c.h/4, 15*time.Second)
-	waitKeySize(t, high, c.w, c.h, 15*time.Second)
+	waitQuality(t, low, identity, livekit.VideoQuality_LOW, c.w/4, c.h/4, 15*time.Second)
+	waitQuality(t, high, identity, livekit.VideoQuality_HIGH, c.w, c.h, 15*time.Second)
 	if !c.dynacast {
 		if w := app.Warnings(); len(w) > 0 {
 			t.Fatalf("warnings: %q", w)
@@ -152,7 +151,7 @@ func runSimulcast(t *testing.T, version string, c simCase) {
 	})
 	key := time.Time{}
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if w, h := lastKeySize(t, high); w == c.w && h == c.h {
+		if w, h := high.LastVP8KeySize(); w == c.w && h == c.h {
 			key = time.Now()
 			break
 		}
@@ -196,65 +195,6 @@ func serverLayers(t *testing.T, srv *harness.Server, room, identity string) (boo
 	}
 	t.Fatalf("ListParticipants: no video track of %s: %v", identity, res.GetParticipants())
 	return false, ""
-}
-
-// setQuality asks the SFU for one quality of identity's video track on
-// behalf of sub.
-func setQuality(t *testing.T, sub *harness.Subscriber, identity string, q livekit.VideoQuality) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		rp := sub.Room().GetParticipantByIdentity(identity)
-		if rp == nil {
-			continue
-		}
-		for _, pub := range rp.TrackPublications() {
-			if rpub, ok := pub.(*lksdk.RemoteTrackPublication); ok && pub.Kind() == lksdk.TrackKindVideo && rpub.TrackRemote() != nil {
-				if err := rpub.SetVideoQuality(q); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-		}
-	}
-	t.Fatalf("subscriber %s has no subscribed video track of %s", sub.Identity, identity)
-}
-
-// lastKeySize is the size in the last VP8 keyframe the subscriber wrote
-// (a torn last frame is ignored).
-func lastKeySize(t *testing.T, sub *harness.Subscriber) (int, int) {
-	t.Helper()
-	tracks := sub.TracksOf("video")
-	if len(tracks) == 0 {
-		return 0, 0
-	}
-	b, err := os.ReadFile(tracks[len(tracks)-1].File)
-	if err != nil || len(b) < 32 {
-		return 0, 0
-	}
-	w, h := 0, 0
-	for off := 32; off+12 <= len(b); {
-		n := int(binary.LittleEndian.Uint32(b[off:]))
-		fr := b[off+12 : min(off+12+n, len(b))]
-		if len(fr) == n && len(fr) >= 10 && fr[0]&1 == 0 {
-			w, h = int(binary.LittleEndian.Uint16(fr[6:])&0x3fff), int(binary.LittleEndian.Uint16(fr[8:])&0x3fff)
-		}
-		off += 12 + n
-	}
-	return w, h
-}
-
-func waitKeySize(t *testing.T, sub *harness.Subscriber, w, h int, timeout time.Duration) {
-	t.Helper()
-	for deadline := time.Now().Add(timeout); ; time.Sleep(100 * time.Millisecond) {
-		gw, gh := lastKeySize(t, sub)
-		if gw == w && gh == h {
-			t.Logf("%s decodes %dx%d keyframes", sub.Identity, w, h)
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("subscriber %s: last keyframe %dx%d, want %dx%d", sub.Identity, gw, gh, w, h)
-		}
-	}
 }
 
 // statsLine is one STATS line of stats.py: when, and video_0's track-stats.
@@ -390,4 +330,30 @@ func TestSimulcastGroupRefused(t *testing.T) {
 	if tracks := sub.TracksOf("video"); len(tracks) != 1 {
 		t.Fatalf("%d video tracks published, want only video_4's: %+v", len(tracks), tracks)
 	}
+}
+
+// setQuality asks the SFU for one quality of identity's video track on
+// behalf of sub, once the subscriber has that track.
+func setQuality(t *testing.T, sub *harness.Subscriber, identity string, q livekit.VideoQuality) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		n, err := sub.RequestQuality(identity, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			return
+		}
+	}
+	t.Fatalf("subscriber %s has no subscribed video track of %s", sub.Identity, identity)
+}
+
+// waitQuality asks for quality q (again while it waits: a track
+// subscribed later needs its own request) until sub decodes w×h keyframes.
+func waitQuality(t *testing.T, sub *harness.Subscriber, identity string, q livekit.VideoQuality, w, h int, timeout time.Duration) {
+	t.Helper()
+	if err := sub.WaitForQuality(identity, q, w, h, timeout); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s decodes %dx%d keyframes", sub.Identity, w, h)
 }

@@ -2,7 +2,6 @@ package sessione2e
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
@@ -91,7 +90,7 @@ func readIVF(path string) (*layerFrames, error) {
 		if err != nil {
 			break
 		}
-		if vp8Keyframe(fr) {
+		if harness.VP8Keyframe(fr) {
 			lf.keys = append(lf.keys, len(lf.frames))
 		}
 		lf.frames = append(lf.frames, fr)
@@ -100,13 +99,6 @@ func readIVF(path string) (*layerFrames, error) {
 		return nil, fmt.Errorf("%s: no keyframe", path)
 	}
 	return lf, nil
-}
-
-func vp8Keyframe(fr []byte) bool { return len(fr) >= 10 && fr[0]&1 == 0 }
-
-// vp8Size is the size a VP8 keyframe's header gives.
-func vp8Size(fr []byte) (int, int) {
-	return int(binary.LittleEndian.Uint16(fr[6:]) & 0x3fff), int(binary.LittleEndian.Uint16(fr[8:]) & 0x3fff)
 }
 
 // layerPump writes every layer of a simulcast track at 30 fps, as encoders
@@ -153,7 +145,7 @@ func startLayerPump(t *testing.T, tr *session.Track) *layerPump {
 					if l.Stats().FramesSent != before {
 						p.mu.Lock()
 						p.lastSent[q] = time.Now()
-						if vp8Keyframe(fr) {
+						if harness.VP8Keyframe(fr) {
 							p.keySent[q] = append(p.keySent[q], time.Now())
 						}
 						p.mu.Unlock()
@@ -242,66 +234,6 @@ func (e *simEvents) waitLayer(from int, q session.Quality, on bool, timeout time
 		case <-deadline:
 			e.t.Fatalf("layer %v did not turn %v within %s", q, on, timeout)
 		}
-	}
-}
-
-// setQuality asks the SFU for one quality of the publisher's video track
-// on behalf of sub.
-func setQuality(t *testing.T, sub *harness.Subscriber, identity string, q livekit.VideoQuality) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if rp := sub.Room().GetParticipantByIdentity(identity); rp != nil {
-			for _, pub := range rp.TrackPublications() {
-				if rpub, ok := pub.(*lksdk.RemoteTrackPublication); ok && pub.Kind() == lksdk.TrackKindVideo && rpub.TrackRemote() != nil {
-					if err := rpub.SetVideoQuality(q); err != nil {
-						t.Fatal(err)
-					}
-					return
-				}
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("subscriber %s has no subscribed video track of %s", sub.Identity, identity)
-}
-
-// lastKeySize is the size of the last keyframe the subscriber recorded
-// (its IVF file is still being written: a torn last frame is ignored).
-func lastKeySize(t *testing.T, sub *harness.Subscriber) (int, int) {
-	t.Helper()
-	tracks := sub.TracksOf("video")
-	if len(tracks) == 0 {
-		return 0, 0
-	}
-	b, err := os.ReadFile(tracks[len(tracks)-1].File)
-	if err != nil || len(b) < 32 {
-		return 0, 0
-	}
-	w, h := 0, 0
-	for off := 32; off+12 <= len(b); {
-		n := int(binary.LittleEndian.Uint32(b[off:]))
-		fr := b[off+12 : min(off+12+n, len(b))]
-		if len(fr) == n && vp8Keyframe(fr) {
-			w, h = vp8Size(fr)
-		}
-		off += 12 + n
-	}
-	return w, h
-}
-
-func waitKeySize(t *testing.T, sub *harness.Subscriber, w, h int, timeout time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		gw, gh := lastKeySize(t, sub)
-		if gw == w && gh == h {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("subscriber %s: last keyframe %dx%d, want %dx%d", sub.Identity, gw, gh, w, h)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
 
@@ -415,8 +347,8 @@ func TestSimulcastLayersAndDynacast(t *testing.T) {
 		// Each subscriber gets the layer it asks for.
 		setQuality(t, low, "pub", livekit.VideoQuality_LOW)
 		setQuality(t, high, "pub", livekit.VideoQuality_HIGH)
-		waitKeySize(t, low, 320, 180, 15*time.Second)
-		waitKeySize(t, high, 1280, 720, 15*time.Second)
+		waitQuality(t, low, "pub", livekit.VideoQuality_LOW, 320, 180, 15*time.Second)
+		waitQuality(t, high, "pub", livekit.VideoQuality_HIGH, 1280, 720, 15*time.Second)
 
 		// Everyone on LOW: the SFU pauses h and f (after its
 		// dynacast_pause_delay, 5 s by default), and f stops being sent.
@@ -466,7 +398,7 @@ func TestSimulcastLayersAndDynacast(t *testing.T) {
 		if d := key.Sub(asked); d > time.Second {
 			t.Fatalf("f keyframe %s after the HIGH request, want <= 1 s", d)
 		}
-		waitKeySize(t, high, 1280, 720, 10*time.Second)
+		waitQuality(t, high, "pub", livekit.VideoQuality_HIGH, 1280, 720, 10*time.Second)
 	})
 }
 
@@ -477,8 +409,7 @@ func TestSimulcastSurvivesResumeAndFullReconnect(t *testing.T) {
 	forEachVersion(t, func(t *testing.T, v string) {
 		w := publishSimulcast(t, v, 1)
 		sub := w.subs[0]
-		setQuality(t, sub, "pub", livekit.VideoQuality_HIGH)
-		waitKeySize(t, sub, 1280, 720, 15*time.Second)
+		waitQuality(t, sub, "pub", livekit.VideoQuality_HIGH, 1280, 720, 15*time.Second)
 		first, _ := w.ev.waitState(0, time.Second, isState(session.StateConnected))
 
 		n := w.ev.count()
@@ -520,10 +451,8 @@ func TestSimulcastSurvivesResumeAndFullReconnect(t *testing.T) {
 			t.Fatalf("republished track: simulcast=%v layers %s, want %s", simulcast, got, wantServerLayers)
 		}
 		// The new track is a new subscription: ask for HIGH on it again.
-		setQuality(t, sub, "pub", livekit.VideoQuality_HIGH)
-		waitKeySize(t, sub, 1280, 720, 15*time.Second)
-		setQuality(t, sub, "pub", livekit.VideoQuality_LOW)
-		waitKeySize(t, sub, 320, 180, 15*time.Second)
+		waitQuality(t, sub, "pub", livekit.VideoQuality_HIGH, 1280, 720, 15*time.Second)
+		waitQuality(t, sub, "pub", livekit.VideoQuality_LOW, 320, 180, 15*time.Second)
 		t.Logf("full reconnect: back with 3 layers %s after the node failure", time.Since(at).Round(time.Millisecond))
 	})
 }
@@ -557,4 +486,30 @@ func TestDynacastWithoutSubscribers(t *testing.T) {
 			t.Fatalf("no q keyframe within 1 s of the layers coming back (keyframe at %v)", key)
 		}
 	})
+}
+
+// setQuality asks the SFU for one quality of identity's video track on
+// behalf of sub, once the subscriber has that track.
+func setQuality(t *testing.T, sub *harness.Subscriber, identity string, q livekit.VideoQuality) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		n, err := sub.RequestQuality(identity, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			return
+		}
+	}
+	t.Fatalf("subscriber %s has no subscribed video track of %s", sub.Identity, identity)
+}
+
+// waitQuality asks for quality q (again while it waits: a track
+// subscribed later needs its own request) until sub decodes w×h keyframes.
+func waitQuality(t *testing.T, sub *harness.Subscriber, identity string, q livekit.VideoQuality, w, h int, timeout time.Duration) {
+	t.Helper()
+	if err := sub.WaitForQuality(identity, q, w, h, timeout); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s decodes %dx%d keyframes", sub.Identity, w, h)
 }
