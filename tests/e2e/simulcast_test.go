@@ -92,10 +92,10 @@ func runSimulcast(t *testing.T, version string, c simCase) {
 	if !simulcast || got != want {
 		t.Fatalf("server track: simulcast=%v layers %s, want %s", simulcast, got, want)
 	}
-	setQuality(t, low, identity, livekit.VideoQuality_LOW)
-	setQuality(t, high, identity, livekit.VideoQuality_HIGH)
-	waitQuality(t, low, identity, livekit.VideoQuality_LOW, c.w/4, c.h/4, 15*time.Second)
-	waitQuality(t, high, identity, livekit.VideoQuality_HIGH, c.w, c.h, 15*time.Second)
+	low.MustRequestQuality(t, identity, livekit.VideoQuality_LOW)
+	high.MustRequestQuality(t, identity, livekit.VideoQuality_HIGH)
+	low.MustSeeQuality(t, identity, livekit.VideoQuality_LOW, c.w/4, c.h/4, 15*time.Second)
+	high.MustSeeQuality(t, identity, livekit.VideoQuality_HIGH, c.w, c.h, 15*time.Second)
 	if !c.dynacast {
 		if w := app.Warnings(); len(w) > 0 {
 			t.Fatalf("warnings: %q", w)
@@ -108,7 +108,7 @@ func runSimulcast(t *testing.T, version string, c simCase) {
 	// the process's CPU falls.
 	busy := cpuOver(t, app.Pid(), 5*time.Second)
 	asked := time.Now()
-	setQuality(t, high, identity, livekit.VideoQuality_LOW)
+	high.MustRequestQuality(t, identity, livekit.VideoQuality_LOW)
 	paused := waitStats(t, app, asked, 15*time.Second, func(f map[string]string) bool { return f["layer-f-sending"] == "false" })
 	t.Logf("f paused %s after the last subscriber asked for LOW", paused.at.Sub(asked).Round(time.Millisecond))
 	time.Sleep(2 * time.Second)
@@ -143,7 +143,7 @@ func runSimulcast(t *testing.T, version string, c simCase) {
 	// sees the layer live again, then waits for a keyframe).
 	keysBefore := lastStats(t, app).num("layer-f-keyframes-encoded")
 	asked = time.Now()
-	setQuality(t, high, identity, livekit.VideoQuality_HIGH)
+	high.MustRequestQuality(t, identity, livekit.VideoQuality_HIGH)
 	resumed := waitStats(t, app, asked, 5*time.Second, func(f map[string]string) bool { return f["layer-f-sending"] == "true" })
 	keyed := waitStats(t, app, asked, 5*time.Second, func(f map[string]string) bool {
 		n, _ := strconv.ParseUint(f["layer-f-keyframes-encoded"], 10, 64)
@@ -330,30 +330,4 @@ func TestSimulcastGroupRefused(t *testing.T) {
 	if tracks := sub.TracksOf("video"); len(tracks) != 1 {
 		t.Fatalf("%d video tracks published, want only video_4's: %+v", len(tracks), tracks)
 	}
-}
-
-// setQuality asks the SFU for one quality of identity's video track on
-// behalf of sub, once the subscriber has that track.
-func setQuality(t *testing.T, sub *harness.Subscriber, identity string, q livekit.VideoQuality) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		n, err := sub.RequestQuality(identity, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n > 0 {
-			return
-		}
-	}
-	t.Fatalf("subscriber %s has no subscribed video track of %s", sub.Identity, identity)
-}
-
-// waitQuality asks for quality q (again while it waits: a track
-// subscribed later needs its own request) until sub decodes w×h keyframes.
-func waitQuality(t *testing.T, sub *harness.Subscriber, identity string, q livekit.VideoQuality, w, h int, timeout time.Duration) {
-	t.Helper()
-	if err := sub.WaitForQuality(identity, q, w, h, timeout); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("%s decodes %dx%d keyframes", sub.Identity, w, h)
 }

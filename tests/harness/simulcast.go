@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"testing"
 	"time"
 
 	"github.com/livekit/protocol/livekit"
@@ -91,4 +92,29 @@ func VP8Keyframe(fr []byte) bool { return len(fr) >= 10 && fr[0]&1 == 0 }
 // VP8KeySize is the size a VP8 key frame's header gives.
 func VP8KeySize(fr []byte) (int, int) {
 	return int(binary.LittleEndian.Uint16(fr[6:]) & 0x3fff), int(binary.LittleEndian.Uint16(fr[8:]) & 0x3fff)
+}
+
+// MustRequestQuality is RequestQuality once the subscriber has a video
+// track of identity (within 10 s), failing t otherwise.
+func (s *Subscriber) MustRequestQuality(t testing.TB, identity string, q livekit.VideoQuality) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		n, err := s.RequestQuality(identity, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			return
+		}
+	}
+	t.Fatalf("subscriber %s has no subscribed video track of %s", s.Identity, identity)
+}
+
+// MustSeeQuality is WaitForQuality, failing t when it times out.
+func (s *Subscriber) MustSeeQuality(t testing.TB, identity string, q livekit.VideoQuality, w, h int, timeout time.Duration) {
+	t.Helper()
+	if err := s.WaitForQuality(identity, q, w, h, timeout); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s decodes %dx%d keyframes", s.Identity, w, h)
 }

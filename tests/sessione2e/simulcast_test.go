@@ -345,10 +345,10 @@ func TestSimulcastLayersAndDynacast(t *testing.T) {
 		}
 
 		// Each subscriber gets the layer it asks for.
-		setQuality(t, low, "pub", livekit.VideoQuality_LOW)
-		setQuality(t, high, "pub", livekit.VideoQuality_HIGH)
-		waitQuality(t, low, "pub", livekit.VideoQuality_LOW, 320, 180, 15*time.Second)
-		waitQuality(t, high, "pub", livekit.VideoQuality_HIGH, 1280, 720, 15*time.Second)
+		low.MustRequestQuality(t, "pub", livekit.VideoQuality_LOW)
+		high.MustRequestQuality(t, "pub", livekit.VideoQuality_HIGH)
+		low.MustSeeQuality(t, "pub", livekit.VideoQuality_LOW, 320, 180, 15*time.Second)
+		high.MustSeeQuality(t, "pub", livekit.VideoQuality_HIGH, 1280, 720, 15*time.Second)
 
 		// Everyone on LOW: the SFU pauses h and f (after its
 		// dynacast_pause_delay, 5 s by default), and f stops being sent.
@@ -356,7 +356,7 @@ func TestSimulcastLayersAndDynacast(t *testing.T) {
 		from := len(ev.changes)
 		ev.mu.Unlock()
 		asked := time.Now()
-		setQuality(t, high, "pub", livekit.VideoQuality_LOW)
+		high.MustRequestQuality(t, "pub", livekit.VideoQuality_LOW)
 		paused, next := ev.waitLayer(from, session.QualityHigh, false, 15*time.Second)
 		f := tr.Layer(session.QualityHigh)
 		stoppedAt, ok := pump.sentStopsAt(session.QualityHigh, time.Second, 5*time.Second)
@@ -384,7 +384,7 @@ func TestSimulcastLayersAndDynacast(t *testing.T) {
 
 		// HIGH again: f comes back with a keyframe within 1 s.
 		asked = time.Now()
-		setQuality(t, high, "pub", livekit.VideoQuality_HIGH)
+		high.MustRequestQuality(t, "pub", livekit.VideoQuality_HIGH)
 		resumed, _ := ev.waitLayer(next, session.QualityHigh, true, 10*time.Second)
 		var key time.Time
 		for wait := time.Now().Add(3 * time.Second); key.IsZero() && time.Now().Before(wait); time.Sleep(10 * time.Millisecond) {
@@ -398,7 +398,7 @@ func TestSimulcastLayersAndDynacast(t *testing.T) {
 		if d := key.Sub(asked); d > time.Second {
 			t.Fatalf("f keyframe %s after the HIGH request, want <= 1 s", d)
 		}
-		waitQuality(t, high, "pub", livekit.VideoQuality_HIGH, 1280, 720, 10*time.Second)
+		high.MustSeeQuality(t, "pub", livekit.VideoQuality_HIGH, 1280, 720, 10*time.Second)
 	})
 }
 
@@ -409,7 +409,7 @@ func TestSimulcastSurvivesResumeAndFullReconnect(t *testing.T) {
 	forEachVersion(t, func(t *testing.T, v string) {
 		w := publishSimulcast(t, v, 1)
 		sub := w.subs[0]
-		waitQuality(t, sub, "pub", livekit.VideoQuality_HIGH, 1280, 720, 15*time.Second)
+		sub.MustSeeQuality(t, "pub", livekit.VideoQuality_HIGH, 1280, 720, 15*time.Second)
 		first, _ := w.ev.waitState(0, time.Second, isState(session.StateConnected))
 
 		n := w.ev.count()
@@ -451,8 +451,8 @@ func TestSimulcastSurvivesResumeAndFullReconnect(t *testing.T) {
 			t.Fatalf("republished track: simulcast=%v layers %s, want %s", simulcast, got, wantServerLayers)
 		}
 		// The new track is a new subscription: ask for HIGH on it again.
-		waitQuality(t, sub, "pub", livekit.VideoQuality_HIGH, 1280, 720, 15*time.Second)
-		waitQuality(t, sub, "pub", livekit.VideoQuality_LOW, 320, 180, 15*time.Second)
+		sub.MustSeeQuality(t, "pub", livekit.VideoQuality_HIGH, 1280, 720, 15*time.Second)
+		sub.MustSeeQuality(t, "pub", livekit.VideoQuality_LOW, 320, 180, 15*time.Second)
 		t.Logf("full reconnect: back with 3 layers %s after the node failure", time.Since(at).Round(time.Millisecond))
 	})
 }
@@ -486,30 +486,4 @@ func TestDynacastWithoutSubscribers(t *testing.T) {
 			t.Fatalf("no q keyframe within 1 s of the layers coming back (keyframe at %v)", key)
 		}
 	})
-}
-
-// setQuality asks the SFU for one quality of identity's video track on
-// behalf of sub, once the subscriber has that track.
-func setQuality(t *testing.T, sub *harness.Subscriber, identity string, q livekit.VideoQuality) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		n, err := sub.RequestQuality(identity, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n > 0 {
-			return
-		}
-	}
-	t.Fatalf("subscriber %s has no subscribed video track of %s", sub.Identity, identity)
-}
-
-// waitQuality asks for quality q (again while it waits: a track
-// subscribed later needs its own request) until sub decodes w×h keyframes.
-func waitQuality(t *testing.T, sub *harness.Subscriber, identity string, q livekit.VideoQuality, w, h int, timeout time.Duration) {
-	t.Helper()
-	if err := sub.WaitForQuality(identity, q, w, h, timeout); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("%s decodes %dx%d keyframes", sub.Identity, w, h)
 }
