@@ -83,6 +83,13 @@ func TestE2EEH264DeltaSoak(t *testing.T) {
 	}
 	t.Logf("RTP from the SFU:\n%s", capture.report())
 	for i, b := range viewers {
+		var inbound any
+		if err := b.eval(ctx, "(window.lkStats.tracks.find((t) => t.codec === 'video/H264') || {}).inbound || null", &inbound); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("viewer-%d H.264 inbound-rtp: %v", i, inbound)
+	}
+	for i, b := range viewers {
 		d, k, _ := h264(b)
 		deltas := (d - first[i][0]) - (k - first[i][1])
 		// 30 fps minus one key frame a second.

@@ -97,6 +97,7 @@ async function pollStats() {
       t.packetsLost += s.packetsLost || 0;
       t.framesDropped += s.framesDropped || 0;
       t.framesReceived += s.framesReceived || 0;
+      t.inbound = s; // every inbound-rtp field, for diagnosis
       t.packetsReceived += s.packetsReceived || 0;
       t.bytesReceived += s.bytesReceived || 0;
       if (s.codecId && report.get(s.codecId)) t.codec = report.get(s.codecId).mimeType;
