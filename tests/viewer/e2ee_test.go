@@ -36,6 +36,7 @@ type e2eeStats struct {
 		NACKCount            int    `json:"nackCount"`
 		PacketsLost          int    `json:"packetsLost"`
 		FramesDropped        int    `json:"framesDropped"`
+		FramesReceived       int    `json:"framesReceived"`
 	} `json:"tracks"`
 }
 

@@ -84,7 +84,8 @@ async function pollStats() {
   for (const [sid, { track, participant }] of subscribed) {
     const report = track.receiver ? await track.receiver.getStats() : new Map();
     const t = { sid, participant, kind: track.kind, framesDecoded: 0, packetsReceived: 0, bytesReceived: 0,
-      totalSamplesReceived: 0, concealedSamples: 0, keyFramesDecoded: 0, pliCount: 0, nackCount: 0, packetsLost: 0, framesDropped: 0 };
+      totalSamplesReceived: 0, concealedSamples: 0, keyFramesDecoded: 0, pliCount: 0, nackCount: 0, packetsLost: 0, framesDropped: 0,
+      framesReceived: 0 };
     report.forEach((s) => {
       if (s.type !== 'inbound-rtp') return;
       t.framesDecoded += s.framesDecoded || 0;
@@ -95,6 +96,8 @@ async function pollStats() {
       t.nackCount += s.nackCount || 0;
       t.packetsLost += s.packetsLost || 0;
       t.framesDropped += s.framesDropped || 0;
+      t.framesReceived += s.framesReceived || 0;
+      t.inbound = s; // every inbound-rtp field, for diagnosis
       t.packetsReceived += s.packetsReceived || 0;
       t.bytesReceived += s.bytesReceived || 0;
       if (s.codecId && report.get(s.codecId)) t.codec = report.get(s.codecId).mimeType;
