@@ -101,16 +101,6 @@ void lk_child_removed(GstElement *el, GstPad *pad);
 gboolean lk_pad_forward_event(GstPad *pad, GstObject *parent, GstEvent *event);
 gboolean lk_pad_forward_query(GstPad *pad, GstObject *parent, GstQuery *query);
 void lk_appsink_setup(GstElement *appsink, uintptr_t handle);
-
-/* samplequeue.c */
-int lk_sample_queue_start(void);
-gboolean lk_sample_queue_active(void);
-void lk_sample_queue_push(uintptr_t handle, GstElement *sink, GstSample *sample,
-    GstMapInfo *map, gint64 rt, int header, int key);
-void *lk_sample_queue_pop(uintptr_t *handle, void **data, size_t *size,
-    int64_t *pts, int *header, int *key);
-void lk_sample_queue_release(void *token);
-void lk_sample_queue_sync(void);
 gboolean lk_send_force_key_unit(GstElement *appsink);
 gboolean lk_ghost_pad_set_target(GstPad *ghost, GstElement *first);
 gboolean lk_link_filtered(GstElement *a, GstElement *b, const char *caps);

@@ -3,8 +3,6 @@ package session
 import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
-	"github.com/pion/interceptor/pkg/nack"
-	"github.com/pion/interceptor/pkg/report"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -55,7 +53,10 @@ func newAPI(cfg Config, relayOnly bool, hook *estimatorHook) (*webrtc.API, error
 			return nil, err
 		}
 	}
-	if err := addSendInterceptors(m, reg); err != nil {
+	if err := webrtc.ConfigureNack(m, reg); err != nil {
+		return nil, err
+	}
+	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
 		return nil, err
 	}
 	if err := webrtc.ConfigureTWCCHeaderExtensionSender(m, reg); err != nil {
@@ -79,27 +80,4 @@ func newAPI(cfg Config, relayOnly bool, hook *estimatorHook) (*webrtc.API, error
 		se.SetNet(cfg.pionNet)
 	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)), nil
-}
-
-// addSendInterceptors registers the send halves of what
-// webrtc.ConfigureNack and webrtc.ConfigureRTCPReports add: the NACK
-// responder and sender reports. The receive halves (NACK generator,
-// receiver reports) only act on incoming media, which the element never
-// gets, yet each runs a ticker goroutine per peer connection (the NACK
-// generator ten times a second) that wakes the process for nothing
-// (tests/bench/README.md, "CPU").
-func addSendInterceptors(m *webrtc.MediaEngine, reg *interceptor.Registry) error {
-	responder, err := nack.NewResponderInterceptor()
-	if err != nil {
-		return err
-	}
-	sender, err := report.NewSenderInterceptor()
-	if err != nil {
-		return err
-	}
-	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
-	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
-	reg.Add(responder)
-	reg.Add(sender)
-	return nil
 }
