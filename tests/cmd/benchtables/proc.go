@@ -155,6 +155,14 @@ func (p *proc) cpu() time.Duration {
 	return time.Duration(p.usage.Utime.Nano() + p.usage.Stime.Nano())
 }
 
+// maxRSS is the ended process' peak resident set in bytes (rusage counts kB).
+func (p *proc) maxRSS() int64 {
+	if p.usage == nil {
+		return 0
+	}
+	return p.usage.Maxrss * 1024
+}
+
 // stop interrupts (gst-launch -e drains, sdkpub leaves), then kills after grace.
 func (p *proc) stop(grace time.Duration) {
 	if p.exited() {
