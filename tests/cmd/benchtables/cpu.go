@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -10,7 +11,8 @@ import (
 
 type cpuRun struct {
 	cpu, wall time.Duration
-	maxRSS    int64 // bytes
+	maxRSS    int64   // bytes
+	others    float64 // cores used meanwhile by processes other than publisher, server and bench
 	packets   int
 }
 
@@ -58,15 +60,16 @@ func benchCPU() error {
 	med := map[string]float64{}
 	for _, pub := range pubs {
 		var per []float64
-		var rssMB []float64
+		var rssMB, others []float64
 		var cells []string
 		for _, r := range res[pub] {
 			per = append(per, r.perMin(media))
 			rssMB = append(rssMB, float64(r.maxRSS)/1e6)
+			others = append(others, r.others)
 			cells = append(cells, fmt.Sprintf("%.2f", r.perMin(media)))
 		}
 		if len(per) == 0 {
-			rows = append(rows, []string{pub, "0", "-", "-", "-", "-", "-"})
+			rows = append(rows, []string{pub, "0", "-", "-", "-", "-", "-", "-"})
 			continue
 		}
 		med[pub] = medianF(per)
@@ -76,7 +79,7 @@ func benchCPU() error {
 			pkts = "n/a"
 		}
 		rows = append(rows, []string{pub, fmt.Sprint(len(per)), fmt.Sprintf("%.2f", med[pub]), strings.Join(cells, " / "),
-			fmt.Sprintf("%.0f MB", medianF(rssMB)), fmt.Sprintf("%.1f s", last.wall.Seconds()), pkts})
+			fmt.Sprintf("%.0f MB", medianF(rssMB)), fmt.Sprintf("%.2f", medianF(others)), fmt.Sprintf("%.1f s", last.wall.Seconds()), pkts})
 	}
 	for _, other := range []string{"sdk", "webrtcbin"} {
 		g, o := med["golivekitsink"], med[other]
@@ -87,13 +90,13 @@ func benchCPU() error {
 		if g/o > cpuTargets[other] {
 			verdict = "NO"
 		}
-		rows = append(rows, []string{"ratio golivekitsink / " + other, "", fmt.Sprintf("%.2f (target ≤ %.1f: %s)", g/o, cpuTargets[other], verdict), "", "", "", ""})
+		rows = append(rows, []string{"ratio golivekitsink / " + other, "", fmt.Sprintf("%.2f (target ≤ %.1f: %s)", g/o, cpuTargets[other], verdict), "", "", "", "", ""})
 		if b := med["baseline"]; b > 0 {
-			rows = append(rows, []string{"ratio (golivekitsink − baseline) / (" + other + " − baseline)", "", fmt.Sprintf("%.2f", (g-b)/(o-b)), "", "", "", ""})
+			rows = append(rows, []string{"ratio (golivekitsink − baseline) / (" + other + " − baseline)", "", fmt.Sprintf("%.2f", (g-b)/(o-b)), "", "", "", "", ""})
 		}
 	}
 	table("cpu", "CPU per media-minute: golivekitsink vs server-sdk-go vs webrtcbin (WHIP), same pre-encoded frames",
-		[]string{"publisher", "runs", "CPU-s per media-min (median)", "per run", "max RSS (median)", "wall (last run)", "video packets at subscriber (last run)"},
+		[]string{"publisher", "runs", "CPU-s per media-min (median)", "per run", "max RSS (median)", "other processes' CPU (cores, median)", "wall (last run)", "video packets at subscriber (last run)"},
 		rows,
 		fmt.Sprintf("media: %dx%d@30 H264 constrained-baseline ~%d kbit/s (x264enc ultrafast, key-int-max=60) + Opus 20 ms, %s, pre-encoded once (%s).",
 			cpuMedia.Width, cpuMedia.Height, cpuMedia.Kbps, media, cacheDir),
@@ -101,7 +104,7 @@ func benchCPU() error {
 		"sdk: tests/cmd/sdkpub (server-sdk-go v2.19.0 LocalSampleTrack, one sample per access unit at 30 fps, one per Opus packet).",
 		"webrtcbin: tests/cmd/benchtables/whippub.py (Debian's python3 + PyGObject) runs the same source part, then rtph264pay / rtpopuspay into webrtcbin, and publishes through livekit-server's own WHIP endpoint (POST /whip/v1 with a join token, no trickle): the stack under livekitwebrtcsink. The whole python3 process is counted, interpreter start included (0.11–0.14 CPU-s measured alone, about 0.3 CPU-s per media-minute of this file: tests/bench/README.md).",
 		"baseline (information only): the same gst-launch source part with fakesink instead of golivekitsink — the reading, parsing and pacing share every GStreamer row carries; the (x − baseline) ratios compare the transports alone (sdkpub's own file reading is not subtracted from anything, so its difference is a lower bound).",
-		"CPU and max RSS: from wait4's rusage of each process over its whole life (join, publish, leave), CPU divided by the media length. livekit-server "+version+
+		"CPU: from wait4's rusage of each process over its whole life (join, publish, leave), divided by the media length; max RSS: the process' VmHWM, sampled every 200 ms; other processes' CPU: the machine's non-idle time (/proc/stat) during the run minus publisher, server and bench process (other engineers' runs; 2 cores). livekit-server "+version+
 			" in one network namespace, each publisher (one at a time, in turn) in another (tests/harness/netns.go), the subscriber in the bench process on the host side.")
 	if len(errs) > 0 {
 		return fmt.Errorf("%d runs failed: %s", len(errs), strings.Join(errs, "; "))
@@ -111,6 +114,7 @@ func benchCPU() error {
 
 func measureCPU(t *benchTB, srv *harness.Server, netns, pub, room string) cpuRun {
 	sub := harness.Subscribe(t, srv.URL(), srv.APIKey(), srv.Secret(), room, "")
+	all0, srv0, self0 := machineCPU(), procCPU(srv.PID()), procCPU(os.Getpid())
 	var p *proc
 	switch pub {
 	case "golivekitsink":
@@ -128,6 +132,8 @@ func measureCPU(t *benchTB, srv *harness.Server, netns, pub, room string) cpuRun
 		t.Fatalf("%s: %v", pub, err)
 	}
 	r := cpuRun{cpu: p.cpu(), maxRSS: p.maxRSS(), wall: time.Since(p.started), packets: sub.PacketCount("video")}
+	others := machineCPU() - all0 - r.cpu - (procCPU(srv.PID()) - srv0) - (procCPU(os.Getpid()) - self0)
+	r.others = others.Seconds() / r.wall.Seconds()
 	if pub == "baseline" {
 		return r
 	}

@@ -25,7 +25,7 @@ func (r roomRates) fullRate() bool {
 // sinksResult is one row of the sinks table.
 type sinksResult struct {
 	n                       int
-	load                    string
+	others                  float64 // cores used by processes other than publisher, server and bench
 	pubCores, srvCores, sub float64
 	rooms                   []roomRates
 }
@@ -41,7 +41,7 @@ func measureSinks(t *benchTB, srv *harness.Server, netns string, n int) sinksRes
 		launch = append(launch, l+fmt.Sprintf("lk%d.", i))
 	}
 	subs := subscribeAll(t, srv, n, room)
-	res := sinksResult{n: n, load: loadAvg()}
+	res := sinksResult{n: n}
 	p := startGst(t, netns, strings.Join(launch, " "))
 	defer p.stop(10 * time.Second)
 	deadline := time.Now().Add(20*time.Second + time.Duration(n)*500*time.Millisecond)
@@ -52,10 +52,11 @@ func measureSinks(t *benchTB, srv *harness.Server, netns string, n int) sinksRes
 	}
 	time.Sleep(sinksSettle)
 	from := time.Now()
-	pub0, srv0, sub0 := procCPU(p.cmd.Process.Pid), procCPU(srv.PID()), procCPU(os.Getpid())
+	pub0, srv0, sub0, all0 := procCPU(p.cmd.Process.Pid), procCPU(srv.PID()), procCPU(os.Getpid()), machineCPU()
 	time.Sleep(sinksWindow)
 	to := time.Now()
 	pubCPU, srvCPU, subCPU := procCPU(p.cmd.Process.Pid)-pub0, procCPU(srv.PID())-srv0, procCPU(os.Getpid())-sub0
+	others := machineCPU() - all0 - pubCPU - srvCPU - subCPU
 	if p.exited() {
 		t.Fatalf("%d sinks: gst-launch ended during the window:\n%s", n, p.tail(20))
 	}
@@ -64,6 +65,7 @@ func measureSinks(t *benchTB, srv *harness.Server, netns string, n int) sinksRes
 	}
 	win := to.Sub(from)
 	res.pubCores, res.srvCores, res.sub = pubCPU.Seconds()/win.Seconds(), srvCPU.Seconds()/win.Seconds(), subCPU.Seconds()/win.Seconds()
+	res.others = others.Seconds() / win.Seconds()
 	for _, s := range subs {
 		res.rooms = append(res.rooms, rates(s, from, to))
 	}
@@ -145,7 +147,7 @@ func (r sinksResult) row() []string {
 		}
 		fullCell += " (target met: " + verdict + ")"
 	}
-	return []string{strconv.Itoa(r.n), r.load, fmt.Sprintf("%.2f", r.pubCores), fmt.Sprintf("%.1f", 100*r.pubCores/float64(r.n)),
+	return []string{strconv.Itoa(r.n), fmt.Sprintf("%.2f", r.others), fmt.Sprintf("%.2f", r.pubCores), fmt.Sprintf("%.1f", 100*r.pubCores/float64(r.n)),
 		fmt.Sprintf("%.2f", r.srvCores), fmt.Sprintf("%.2f", r.sub),
 		fmt.Sprintf("%.0f / %.0f / %.0f", slices.Min(pps), medianF(pps), slices.Max(pps)),
 		fmt.Sprintf("%.1f", minFPS), fmt.Sprintf("%.1f", minAudio), fullCell,
@@ -160,34 +162,4 @@ func (r sinksResult) perRoomNote() string {
 		fmt.Fprintf(&b, " %.0f", room.videoPPS)
 	}
 	return b.String()
-}
-
-// loadAvg is the 1-minute load average.
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	return strings.Fields(string(b))[0]
-}
-
-// procCPU is the user+system CPU time a running process has used so far
-// (fields 14 and 15 of /proc/<pid>/stat, in clock ticks of 1/100 s).
-func procCPU(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	// The command name (field 2) is in parentheses and may hold spaces.
-	if i := strings.LastIndexByte(s, ')'); i >= 0 {
-		s = s[i+1:]
-	}
-	f := strings.Fields(s)
-	if len(f) < 13 {
-		return 0
-	}
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(utime+stime) * 10 * time.Millisecond
 }
