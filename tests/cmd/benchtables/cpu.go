@@ -104,7 +104,7 @@ func benchCPU() error {
 		"sdk: tests/cmd/sdkpub (server-sdk-go v2.19.0 LocalSampleTrack, one sample per access unit at 30 fps, one per Opus packet).",
 		"webrtcbin: tests/cmd/benchtables/whippub.py (Debian's python3 + PyGObject) runs the same source part, then rtph264pay / rtpopuspay into webrtcbin, and publishes through livekit-server's own WHIP endpoint (POST /whip/v1 with a join token, no trickle): the stack under livekitwebrtcsink. The whole python3 process is counted, interpreter start included (0.11–0.14 CPU-s measured alone, about 0.3 CPU-s per media-minute of this file: tests/bench/README.md).",
 		"baseline (information only): the same gst-launch source part with fakesink instead of golivekitsink — the reading, parsing and pacing share every GStreamer row carries; the (x − baseline) ratios compare the transports alone (sdkpub's own file reading is not subtracted from anything, so its difference is a lower bound).",
-		"CPU: from wait4's rusage of each process over its whole life (join, publish, leave), divided by the media length; max RSS: the process' VmHWM, sampled every 200 ms; other processes' CPU: the machine's non-idle time (/proc/stat) during the run minus publisher, server and bench process (other engineers' runs; 2 cores). livekit-server "+version+
+		"CPU: from wait4's rusage of each process over its whole life (join, publish, leave), divided by the media length; max RSS: the process' VmHWM, sampled every 200 ms; other processes' CPU: the machine's busy time (cores × wall − idle and iowait of /proc/stat) during the run minus publisher, server and bench process (other engineers' runs; 2 cores). livekit-server "+version+
 			" in one network namespace, each publisher (one at a time, in turn) in another (tests/harness/netns.go), the subscriber in the bench process on the host side.")
 	if len(errs) > 0 {
 		return fmt.Errorf("%d runs failed: %s", len(errs), strings.Join(errs, "; "))
@@ -114,7 +114,7 @@ func benchCPU() error {
 
 func measureCPU(t *benchTB, srv *harness.Server, netns, pub, room string) cpuRun {
 	sub := harness.Subscribe(t, srv.URL(), srv.APIKey(), srv.Secret(), room, "")
-	all0, srv0, self0 := machineCPU(), procCPU(srv.PID()), procCPU(os.Getpid())
+	all0, srv0, self0 := sampleMachine(), procCPU(srv.PID()), procCPU(os.Getpid())
 	var p *proc
 	switch pub {
 	case "golivekitsink":
@@ -132,7 +132,7 @@ func measureCPU(t *benchTB, srv *harness.Server, netns, pub, room string) cpuRun
 		t.Fatalf("%s: %v", pub, err)
 	}
 	r := cpuRun{cpu: p.cpu(), maxRSS: p.maxRSS(), wall: time.Since(p.started), packets: sub.PacketCount("video")}
-	others := machineCPU() - all0 - r.cpu - (procCPU(srv.PID()) - srv0) - (procCPU(os.Getpid()) - self0)
+	others := busySince(all0) - r.cpu - (procCPU(srv.PID()) - srv0) - (procCPU(os.Getpid()) - self0)
 	r.others = others.Seconds() / r.wall.Seconds()
 	if pub == "baseline" {
 		return r

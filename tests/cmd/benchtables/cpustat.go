@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -32,24 +33,36 @@ func procCPU(pid int) time.Duration {
 	return time.Duration(utime+stime) * clockTick
 }
 
-// machineCPU is the CPU time all processes of the machine have used so far:
-// the non-idle fields (user, nice, system, irq, softirq, steal) of the
-// "cpu" line of /proc/stat. Over a window, it minus the processes measured
-// is the load the rest of the machine (other engineers' runs) put on it.
-func machineCPU() time.Duration {
+// machineSample is the machine's idle time (idle + iowait of the "cpu" line
+// of /proc/stat) at a moment. Busy time is derived from idle time: the kernel
+// measures idle time exactly, while its per-state busy fields are sampled at
+// ticks and fall short of the processes' own (exact) utime+stime.
+type machineSample struct {
+	at   time.Time
+	idle time.Duration
+}
+
+func sampleMachine() machineSample {
+	s := machineSample{at: time.Now()}
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
-		return 0
+		return s
 	}
 	line, _, _ := strings.Cut(string(b), "\n")
 	f := strings.Fields(line)
-	if len(f) < 9 || f[0] != "cpu" {
-		return 0
+	if len(f) < 6 || f[0] != "cpu" {
+		return s
 	}
-	var busy int64
-	for _, i := range []int{1, 2, 3, 6, 7, 8} {
-		v, _ := strconv.ParseInt(f[i], 10, 64)
-		busy += v
-	}
-	return time.Duration(busy) * clockTick
+	idle, _ := strconv.ParseInt(f[4], 10, 64)
+	iowait, _ := strconv.ParseInt(f[5], 10, 64)
+	s.idle = time.Duration(idle+iowait) * clockTick
+	return s
+}
+
+// busySince is the CPU time all processes of the machine used since s0.
+// Minus the processes measured, it is the load the rest of the machine
+// (other engineers' runs) put on it meanwhile.
+func busySince(s0 machineSample) time.Duration {
+	s1 := sampleMachine()
+	return time.Duration(runtime.NumCPU())*s1.at.Sub(s0.at) - (s1.idle - s0.idle)
 }

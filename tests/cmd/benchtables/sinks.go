@@ -53,7 +53,7 @@ func benchSinks() error {
 		fmt.Sprintf("each sink: %dx%d@30 H264 ~%d kbit/s + Opus 20 ms from files (filesrc ! h264parse ! identity sync=true ! golivekitsink), its own room with one subscriber; "+
 			"livekit-server %s in one network namespace, the gst-launch publisher in another (tests/harness/netns.go), the subscribers in the bench process on the host side: all share this machine's 2 cores.",
 			gapMedia.Width, gapMedia.Height, gapMedia.Kbps, version),
-		fmt.Sprintf("window: %s, starting %s after every room's subscriber receives video; CPU from utime+stime in /proc/<pid>/stat over the window; other processes' CPU: the machine's non-idle time (/proc/stat) in the window minus publisher, server and bench process (other engineers' runs; the machine has 2 cores).",
+		fmt.Sprintf("window: %s, starting %s after every room's subscriber receives video; CPU from utime+stime in /proc/<pid>/stat over the window; other processes' CPU: the machine's busy time (cores × window − idle and iowait of /proc/stat) minus publisher, server and bench process (other engineers' runs; the machine has 2 cores).",
 			sinksWindow, sinksSettle),
 		fmt.Sprintf("full rate: a room whose subscriber got at least %.0f%% of 30 video frames/s (distinct RTP timestamps) and of 50 audio packets/s over the window. Target (issue 11): %d sinks, every room at full rate, no video gap over %s.",
 			100*fullRateShare, sinksTargetCount, ms(sinksTargetGap)),

@@ -52,11 +52,11 @@ func measureSinks(t *benchTB, srv *harness.Server, netns string, n int) sinksRes
 	}
 	time.Sleep(sinksSettle)
 	from := time.Now()
-	pub0, srv0, sub0, all0 := procCPU(p.cmd.Process.Pid), procCPU(srv.PID()), procCPU(os.Getpid()), machineCPU()
+	pub0, srv0, sub0, all0 := procCPU(p.cmd.Process.Pid), procCPU(srv.PID()), procCPU(os.Getpid()), sampleMachine()
 	time.Sleep(sinksWindow)
 	to := time.Now()
 	pubCPU, srvCPU, subCPU := procCPU(p.cmd.Process.Pid)-pub0, procCPU(srv.PID())-srv0, procCPU(os.Getpid())-sub0
-	others := machineCPU() - all0 - pubCPU - srvCPU - subCPU
+	others := busySince(all0) - pubCPU - srvCPU - subCPU
 	if p.exited() {
 		t.Fatalf("%d sinks: gst-launch ended during the window:\n%s", n, p.tail(20))
 	}
