@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -25,9 +26,10 @@ type proc struct {
 	usage   *syscall.Rusage
 	exitErr error
 
-	mu    sync.Mutex
-	lines []line
-	out   bytes.Buffer // stdout and stderr
+	mu      sync.Mutex
+	lines   []line
+	out     bytes.Buffer // stdout and stderr
+	peakRSS int64        // VmHWM of the running process, bytes
 }
 
 type line struct {
@@ -93,6 +95,7 @@ func startProc(t *benchTB, netns string, argv, env []string) *proc {
 		}
 		close(p.done)
 	}()
+	go p.sampleRSS()
 	t.Cleanup(func() {
 		p.kill()
 		if t.Failed() {
@@ -153,6 +156,49 @@ func (p *proc) cpu() time.Duration {
 		return 0
 	}
 	return time.Duration(p.usage.Utime.Nano() + p.usage.Stime.Nano())
+}
+
+// maxRSS is the process' peak resident set in bytes, as last sampled. Not
+// rusage's ru_maxrss: the child starts on the bench process' memory (Go forks
+// with CLONE_VM) and Linux folds that into ru_maxrss at exec.
+func (p *proc) maxRSS() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.peakRSS
+}
+
+// sampleRSS records VmHWM (the peak RSS of the process' current program,
+// monotonic) until the process ends.
+func (p *proc) sampleRSS() {
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-p.done:
+			return
+		case <-tick.C:
+			if kb := statusKB(p.cmd.Process.Pid, "VmHWM:"); kb > 0 {
+				p.mu.Lock()
+				p.peakRSS = kb * 1024
+				p.mu.Unlock()
+			}
+		}
+	}
+}
+
+// statusKB reads one "<field> <n> kB" line of /proc/<pid>/status (0 if none).
+func statusKB(pid int, field string) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == field {
+			n, _ := strconv.ParseInt(f[1], 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // stop interrupts (gst-launch -e drains, sdkpub leaves), then kills after grace.
