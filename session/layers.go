@@ -61,7 +61,7 @@ type Layer struct {
 
 	// enabled is dynacast: false while no subscriber wants this layer.
 	enabled atomic.Bool
-	lastKey atomic.Int64 // unix nanos of the last keyframe request sent upstream
+	lastKey atomic.Int64 // unix nanos of the last PLI/FIR-driven keyframe request sent upstream
 	// ssrc of the layer on the current sender; acked once the SFU sent a
 	// receiver report for it, after which MID/RID extensions are not needed.
 	ssrc  atomic.Uint32
@@ -261,21 +261,24 @@ func (l *Layer) bind(sender *webrtc.RTPSender, mid string) {
 	l.ids.Store(ids)
 }
 
-// requestKeyframe forwards a keyframe request for this layer upstream, at
-// most one per keyframeMinSpacing: a subscriber storm of PLIs must not turn
-// into an encoder emitting nothing but keyframes.
+// requestKeyframe forwards a keyframe request for this layer upstream. PLIs
+// and FIRs get at most one per keyframeMinSpacing: a subscriber storm must
+// not turn into an encoder emitting nothing but keyframes. A forced request
+// (media starting, unmute, a layer back) always goes and does not open that
+// window: a subscriber whose down track the SFU binds just after media
+// started missed that keyframe, and the SFU's PLI for it must be answered
+// now, not after the SFU's next PLI half a second or more later.
 func (l *Layer) requestKeyframe(force bool) {
 	t := l.t
 	if !t.spec.Codec.IsVideo() {
 		return
 	}
-	now := time.Now().UnixNano()
-	last := l.lastKey.Load()
-	if !force && now-last < int64(keyframeMinSpacing) {
-		return
-	}
-	if !l.lastKey.CompareAndSwap(last, now) {
-		return
+	if !force {
+		now := time.Now().UnixNano()
+		last := l.lastKey.Load()
+		if now-last < int64(keyframeMinSpacing) || !l.lastKey.CompareAndSwap(last, now) {
+			return
+		}
 	}
 	s := t.sess
 	if lh, ok := s.h.(LayerHandler); ok && t.Simulcast() {

@@ -124,3 +124,32 @@ func TestMuteSurvivesRecoveries(t *testing.T) {
 	}
 	resumed.Conn.WaitRequest(waitLong, func(r *livekit.SignalRequest) bool { return r.GetMute() != nil && r.GetMute().GetMuted() })
 }
+
+// The SFU's PLI right after a forced keyframe request (unmute here, media
+// starting alike) is answered: the SFU sends it for a down track bound just
+// after that keyframe went by. PLIs among themselves keep their spacing.
+func TestPLIRightAfterForcedKeyframe(t *testing.T) {
+	t.Parallel()
+	_, w, tr, _, conn := mutedWorld(t)
+	count := func() int {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return w.keyframes
+	}
+	keys := count()
+	tr.SetMuted(true)
+	tr.SetMuted(false)
+	w.waitFor(t, "keyframe request on unmute", func() bool { return w.keyframes > keys })
+	keys = count()
+	if !conn.RequestKeyframe("") {
+		t.Fatal("the fake SFU has no stream to send a PLI for")
+	}
+	w.waitFor(t, "keyframe request for the PLI right after the unmute", func() bool { return w.keyframes > keys })
+	keys = count()
+	conn.RequestKeyframe("")
+	time.Sleep(keyframeMinSpacing / 2)
+	if got := count() - keys; got != 0 {
+		t.Fatalf("a second PLI %s after the first made %d keyframe requests, want none (spacing %s)",
+			keyframeMinSpacing/2, got, keyframeMinSpacing)
+	}
+}

@@ -132,3 +132,29 @@ func warnedAbout(log, prop string) bool {
 	}
 	return false
 }
+
+// A property changeable only in NULL/READY and written in READY is what the
+// session starts with: the connect reads them at READY->PAUSED, after the
+// application's last chance to write them. stun-server shows it: the
+// connect reports a value it cannot use.
+func TestReadyOnlyPropertySetInReadyReachesTheConnect(t *testing.T) {
+	srv := fakeServer(t)
+	h := startHost(t, elementLaunch(srv, ""))
+	h.do("branch a audio "+opusBranch, "BRANCH a audio_0", 10*time.Second)
+	h.setState("READY")
+	if got := h.do("eprop stun-server set-in-ready.invalid:3478", "EPROP stun-server ", 5*time.Second); !strings.Contains(got, "set-in-ready") {
+		t.Fatalf("stun-server written in READY reads back %q", got)
+	}
+	h.setState("PLAYING")
+	h.waitConnected(0, 20*time.Second, "audio_0")
+	warned := false
+	for _, w := range h.linesWith("WARNING ", 0) {
+		warned = warned || strings.Contains(w, "stun-server") && strings.Contains(w, "set-in-ready.invalid")
+	}
+	if !warned {
+		t.Errorf("the stun-server written in READY never reached the connect (no WARNING about it): %v", h.linesWith("WARNING ", 0))
+	}
+	if errs := h.errors(); len(errs) > 0 {
+		t.Errorf("ERRORs on the bus: %v", errs)
+	}
+}

@@ -374,6 +374,11 @@ def command(line):
                     break
                 time.sleep(0.005)  # as an application waits for the recovery
         say("BURST queued=%d first-refused=%d refusals=%d" % (queued, first_refused, refusals))
+    elif cmd == "eprop":  # eprop NAME VALUE: an element property from its string form
+        name, value = rest.split(None, 1)
+        ps = sink.find_property(name)
+        write_prop(sink, ps, value)
+        say("EPROP %s got=%s" % (name, read_prop(sink, ps)))
     elif cmd == "sprop":  # sprop NAME VALUE: a signaller property, a structure from its string form
         name, value = rest.split(None, 1)
         sig = sink.get_property("signaller")
