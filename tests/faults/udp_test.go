@@ -51,6 +51,7 @@ func blackhole(t *testing.T, version string, after time.Duration) {
 		fault = "UDP blackhole late"
 	}
 	report(t, fault, video, audio, back["participant-sid"] == sid)
+	w.logPathReports()
 	if back["participant-sid"] != sid {
 		t.Errorf("participant SID changed %s -> %s: the server kept us, a resume must keep it", sid, back["participant-sid"])
 	}
@@ -111,12 +112,19 @@ func (w *world) expectNoRecovery(fault string, d, maxGap time.Duration) {
 	if video > maxGap || audio > maxGap {
 		w.t.Errorf("media gap video %s audio %s under %s (not a dead path), want <= %s", video, audio, fault, maxGap)
 	}
-	// What the dead-path detector saw: RTCP per 10 s and its longest gap.
-	if b, err := os.ReadFile(w.pipe.DebugLogPath()); err == nil {
-		for _, l := range strings.Split(string(b), "\n") {
-			if i := strings.Index(l, "path: "); i >= 0 {
-				w.t.Log(l[i:])
-			}
+	w.logPathReports()
+}
+
+// logPathReports logs what the dead-path detector saw (session/deadpath.go):
+// the RTCP from the SFU per 10 s and its longest gap while sending.
+func (w *world) logPathReports() {
+	b, err := os.ReadFile(w.pipe.DebugLogPath())
+	if err != nil {
+		return
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if i := strings.Index(l, "path: "); i >= 0 {
+			w.t.Log(l[i:])
 		}
 	}
 }
