@@ -6,9 +6,9 @@ import (
 )
 
 // Dead-path detection (docs/protocol.md, "Dead-path detection"): while media
-// goes out, livekit-server answers on arrival with TWCC feedback (every
-// 100 ms once 20 packets are held) and a receiver report per SSRC (one a
-// second). Media sent for a whole window with no RTCP back means the path is
+// goes out, livekit-server answers on arrival with TWCC feedback (at most
+// every 100 ms, once more than 20 packets are held) and a receiver report
+// per SSRC (one a second). Media sent for a whole window with no RTCP back means the path is
 // dead, well before ICE gives up on it.
 const (
 	pathCheckEvery = 100 * time.Millisecond
