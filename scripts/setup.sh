@@ -30,6 +30,8 @@ PACKAGES=(
   dpkg-dev debhelper fakeroot build-essential chromium git
   # the cluster test world (tests/cluster): Redis, a balancer, a test CA
   redis-server haproxy openssl
+  # NFQUEUE rules for the jitter fault (tests/harness/jitter.go): this kernel has no netem
+  iptables
 )
 
 # --- Debian packages -------------------------------------------------------

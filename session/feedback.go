@@ -28,6 +28,7 @@ func readRTCP(sender *webrtc.RTPSender, l *Layer) {
 		if err != nil {
 			return
 		}
+		t.stats.rtcpIn.Add(uint64(len(pkts)))
 		for _, p := range pkts {
 			switch p := p.(type) {
 			case *rtcp.PictureLossIndication:

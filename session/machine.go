@@ -70,6 +70,7 @@ const (
 	trPCConnected                       // the publisher peer connection is (still) connected
 	trPCFailed                          // the publisher peer connection failed
 	trPCTimeout                         // the peer connection did not connect within pcConnectTimeout
+	trPathDead                          // media went out and no RTCP came back for a window (deadpath.go)
 	trNegotiationFailed                 // an offer or answer could not be made or applied
 	trSimulatedResume                   // Simulate("resume")
 	trSimulatedReconnect                // Simulate("leave-full-reconnect")
@@ -84,7 +85,7 @@ const (
 var triggerNames = [...]string{
 	"start", "backoff over", "JoinResponse", "ReconnectResponse", "dial failed", "refused (401/403)", "untrusted certificate",
 	"leave as first frame", "leave", "socket lost", "publisher connected", "publisher failed",
-	"publisher connect timeout", "negotiation failed", "simulated resume", "simulated full reconnect",
+	"publisher connect timeout", "no RTCP while sending", "negotiation failed", "simulated resume", "simulated full reconnect",
 	"simulated candidate switch", "recovery slow", "budget spent", "local error", "room timeout", "close",
 }
 
@@ -259,6 +260,8 @@ var machineRules = []rule{
 	{in: live, anyOf: true, on: on(trLeave), next: phaseWaiting, to: toFull, do: []action{aKeepLeaveRegions, aBeginEpisode, aDropSocket, aRetryNow}},
 
 	{in: []phase{phaseConnected}, anyOf: true, on: on(trSocketLost, trPCFailed, trSimulatedResume), next: phaseWaiting, to: toResume, do: []action{aBeginEpisode, aDropSocket, aRetryNow}},
+	// Sooner than ICE: the SFU stopped answering the media (deadpath.go).
+	{in: []phase{phaseConnected}, anyOf: true, on: on(trPathDead), next: phaseWaiting, to: toResume, do: []action{aBeginEpisode, aDropSocket, aRetryNow}},
 	{in: []phase{phaseConnected}, anyOf: true, on: on(trSimulatedReconnect), next: phaseWaiting, to: toFull, do: []action{aBeginEpisode, aDropSocket, aRetryNow}},
 	{in: []phase{phaseConnected}, anyOf: true, on: on(trSimulatedSwitch), next: phaseWaiting, to: toFull, do: []action{aBeginEpisode, aDropSocket, aRetryAfterSettle}},
 	{in: []phase{phaseConnected}, anyOf: true, on: on(trNegotiationFailed), next: phaseWaiting, to: toFull, do: []action{aBeginEpisode, aDropSocket, aRetryBackoff}},

@@ -61,6 +61,8 @@ var machineCases = []struct {
 		state{phaseWaiting, modeFull}, []action{aKeepLeaveRegions, aBeginEpisode, aDropSocket, aRetryNow}},
 	{"socket lost", state{phaseConnected, modeNone}, trSocketLost, facts{},
 		state{phaseWaiting, modeResume}, []action{aBeginEpisode, aDropSocket, aRetryNow}},
+	{"no RTCP while sending", state{phaseConnected, modeNone}, trPathDead, facts{},
+		state{phaseWaiting, modeResume}, []action{aBeginEpisode, aDropSocket, aRetryNow}},
 	{"simulated full reconnect", state{phaseConnected, modeNone}, trSimulatedReconnect, facts{},
 		state{phaseWaiting, modeFull}, []action{aBeginEpisode, aDropSocket, aRetryNow}},
 	{"simulated candidate switch", state{phaseConnected, modeNone}, trSimulatedSwitch, facts{},
@@ -135,6 +137,7 @@ func TestMachineIgnoresStaleTriggers(t *testing.T) {
 		{state{phaseWaiting, modeResume}, trSlow, facts{}},                            // never connected: no slow-recovery warning
 		{state{phaseConnected, modeNone}, trBackoffOver, facts{}},
 		{state{phaseWaiting, modeFull}, trSocketLost, facts{}},
+		{state{phaseNegotiating, modeResume}, trPathDead, facts{}}, // the ICE restart under way is the remedy
 	} {
 		if next, do, _, ok := plan(c.from, c.on, c.f); ok {
 			t.Errorf("%s in %s: → %s %v, want ignored", c.on, c.from, next, do)

@@ -159,6 +159,8 @@ func (s *Session) connected(from state) {
 	s.leaveRegion = nil
 	s.pcDeadline = time.Time{}
 	s.settleAt = time.Time{}
+	s.path = newPathWatch()
+	s.pathCheckAt = time.Now()
 	s.updateFlowing()
 	s.flushData()
 	s.flushMeta()

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -101,6 +102,9 @@ func (s *Session) armTimer(t *time.Timer) {
 		consider(s.retryAt)
 	}
 	consider(s.roomDeadline())
+	if s.phase == phaseConnected {
+		consider(s.pathCheckAt)
+	}
 	if s.phase == phaseNegotiating {
 		consider(s.pcDeadline)
 		consider(s.settleAt)
@@ -159,6 +163,10 @@ func (s *Session) onTimer(now time.Time) {
 		}
 	}
 	switch s.phase {
+	case phaseConnected:
+		if !now.Before(s.pathCheckAt) {
+			s.checkPath(now)
+		}
 	case phaseWaiting:
 		if !now.Before(s.retryAt) {
 			s.fire(happening{tr: trBackoffOver})
@@ -177,6 +185,28 @@ func (s *Session) onTimer(now time.Time) {
 			s.fire(happening{tr: trPCTimeout, err: fmt.Errorf("peer connection did not connect within %s", pcConnectTimeout)})
 		}
 	}
+}
+
+// checkPath samples what the tracks sent and the RTCP the SFU sent back;
+// media that goes unanswered for pathWatch's window starts a resume with an
+// ICE restart, as a failed publisher peer connection would, only sooner.
+func (s *Session) checkPath(now time.Time) {
+	s.pathCheckAt = now.Add(pathCheckEvery)
+	var sent, heard uint64
+	for _, ts := range s.tracks {
+		sent += ts.t.stats.packetsSent.Load()
+		heard += ts.t.stats.rtcpIn.Load()
+	}
+	quiet, dead := s.path.observe(now, sent, heard)
+	if line, ok := s.path.report(now, 10*time.Second); ok {
+		s.log.Debugf("path: %s", line)
+	}
+	if !dead {
+		return
+	}
+	why := fmt.Sprintf("no RTCP from the SFU for %s while sending media (window %s)", quiet.Round(time.Millisecond), s.path.window())
+	s.log.Warnf("publisher media path looks dead: %s", why)
+	s.fire(happening{tr: trPathDead, err: errors.New(why), reason: why, rr: livekit.ReconnectReason_RR_PUBLISHER_FAILED})
 }
 
 // send writes a signal request on the current websocket.

@@ -75,6 +75,8 @@ type Session struct {
 	retryAt       time.Time // backoff timer
 	pcDeadline    time.Time // peer connection must connect by then
 	settleAt      time.Time // after an ICE-restart answer: accept "connected" by then
+	path          pathWatch // is the SFU still answering our media? (deadpath.go)
+	pathCheckAt   time.Time // next sample of path, while connected
 	leaveRegion   *livekit.RegionSettings
 	fetched       []*livekit.RegionInfo
 	failedURLs    map[string]bool

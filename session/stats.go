@@ -28,6 +28,7 @@ type trackCounters struct {
 	framesMuted               atomic.Uint64
 	packetsSent, bytesSent    atomic.Uint64
 	nacks, plis, firs         atomic.Uint64
+	rtcpIn                    atomic.Uint64 // any RTCP from the SFU: the path is alive (deadpath.go)
 	rtt                       atomic.Int64  // nanoseconds
 	fractionLost              atomic.Uint32 // RTCP units of 1/256
 }

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/livekit/protocol/livekit"
 	"github.com/livekit/protocol/signalling"
 	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 	"google.golang.org/protobuf/proto"
@@ -28,6 +30,9 @@ type answerer struct {
 	// candidates that came before the first offer
 	pending []webrtc.ICECandidateInit
 	closed  bool
+	// rtcpMuted drops every RTCP packet the answerer would send: a path
+	// that still carries media up but nothing back.
+	rtcpMuted atomic.Bool
 
 	media sync.Mutex // guards the maps below, written by pion's track goroutines
 	// packets counts RTP packets received per RID ("" without simulcast);
@@ -53,12 +58,26 @@ func newAnswerer(t testing.TB, onTrack func(*webrtc.TrackRemote)) *answerer {
 		t.Errorf("signallertest: header extensions: %v", err)
 		return a
 	}
+	// As livekit-server: receiver reports and TWCC feedback while media
+	// arrives, the RTCP a publisher watches to know its path is alive.
+	// The gate comes first: the interceptors added after it write their
+	// RTCP through it.
+	reg := &interceptor.Registry{}
+	reg.Add(rtcpGate{&a.rtcpMuted})
+	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
+		t.Errorf("signallertest: RTCP reports: %v", err)
+		return a
+	}
+	if err := webrtc.ConfigureTWCCSender(m, reg); err != nil {
+		t.Errorf("signallertest: TWCC: %v", err)
+		return a
+	}
 	se := webrtc.SettingEngine{}
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
+	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		t.Errorf("signallertest: peer connection: %v", err)
 		return a
@@ -240,4 +259,26 @@ func (a *answerer) close() {
 	a.closed = true
 	a.mu.Unlock()
 	_ = a.pc.Close()
+}
+
+// rtcpGate is an interceptor factory whose interceptors drop outgoing RTCP
+// while muted is set.
+type rtcpGate struct{ muted *atomic.Bool }
+
+func (g rtcpGate) NewInterceptor(string) (interceptor.Interceptor, error) {
+	return &rtcpGateInterceptor{muted: g.muted}, nil
+}
+
+type rtcpGateInterceptor struct {
+	interceptor.NoOp
+	muted *atomic.Bool
+}
+
+func (i *rtcpGateInterceptor) BindRTCPWriter(w interceptor.RTCPWriter) interceptor.RTCPWriter {
+	return interceptor.RTCPWriterFunc(func(pkts []rtcp.Packet, attrs interceptor.Attributes) (int, error) {
+		if i.muted.Load() {
+			return 0, nil
+		}
+		return w.Write(pkts, attrs)
+	})
 }

@@ -242,6 +242,17 @@ func (c *Conn) MediaPackets(rid string) int {
 	return 0
 }
 
+// SetRTCPMuted stops (or resumes) every RTCP packet the participant's
+// publisher peer connection sends, media still arriving: a publisher sees
+// a dead path. False without AnswerOffers or before the first offer.
+func (c *Conn) SetRTCPMuted(muted bool) bool {
+	if p := c.peerOf(); p != nil {
+		p.rtcpMuted.Store(muted)
+		return true
+	}
+	return false
+}
+
 // RequestKeyframe sends a PLI for the stream that arrived with that RID, as
 // the SFU does for a subscriber; false if no such stream has arrived.
 func (c *Conn) RequestKeyframe(rid string) bool {

@@ -322,3 +322,32 @@ func deadPid(t *testing.T) int {
 	t.Fatal("no free pid found")
 	return 0
 }
+
+// JitterUDP holds the publisher's UDP for base±spread, and Stop lets it go
+// at once again.
+func TestTopologyJitterUDP(t *testing.T) {
+	tp := NewTopology(t)
+	l := startListener(t, tp.SrvExec(), tp.ServerAddr)
+	udpAddr := net.JoinHostPort(tp.ServerAddr, l.udpPort)
+	// late is how long after the sending process ended its datagram arrived.
+	late := func(data string) time.Duration {
+		mustSendFrom(t, tp.PubExec(), "udp", udpAddr, data)
+		sent := time.Now()
+		l.expect(t, "udp "+data)
+		return time.Since(sent)
+	}
+	j := tp.JitterUDP(t, 300*time.Millisecond, 100*time.Millisecond)
+	for i := range 5 {
+		// Held 200..400 ms; the sender exits a few ms after its sendto.
+		if d := late(fmt.Sprintf("held-%d", i)); d < 150*time.Millisecond || d > time.Second {
+			t.Errorf("datagram %d arrived %s after it was sent, want 200..400 ms", i, d)
+		}
+	}
+	if j.Delayed() < 5 {
+		t.Errorf("%d packets went through the queue, want 5", j.Delayed())
+	}
+	j.Stop()
+	if d := late("free"); d > 150*time.Millisecond {
+		t.Errorf("after Stop a datagram arrived %s after it was sent, want at once", d)
+	}
+}
