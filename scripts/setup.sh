@@ -23,7 +23,7 @@ PACKAGES=(
   meson ninja-build pkg-config nftables iproute2 python3-gi gir1.2-gstreamer-1.0
   # python3-gst-1.0: GStreamer elements written in Python for tests (tests/faults/testdata/unknown_encoder.py)
   python3-gst-1.0
-  # the bench's webrtcbin publisher (tests/bench/webrtcbin_whip.py): webrtcbin's
+  # the bench's webrtcbin publisher (tests/cmd/benchtables/whippub.py): webrtcbin's
   # typelib for Python, and libnice's GStreamer elements that webrtcbin needs
   gir1.2-gst-plugins-bad-1.0 gstreamer1.0-nice
   # packaging (tests/packaging), examples/c, and chromium for tests/viewer

@@ -259,9 +259,8 @@ var machineRules = []rule{
 	{in: live, anyOf: true, on: on(trLeave), when: leaveResumes, next: phaseWaiting, to: toResume, do: []action{aKeepLeaveRegions, aBeginEpisode, aDropSocket, aRetryNow}},
 	{in: live, anyOf: true, on: on(trLeave), next: phaseWaiting, to: toFull, do: []action{aKeepLeaveRegions, aBeginEpisode, aDropSocket, aRetryNow}},
 
-	{in: []phase{phaseConnected}, anyOf: true, on: on(trSocketLost, trPCFailed, trSimulatedResume), next: phaseWaiting, to: toResume, do: []action{aBeginEpisode, aDropSocket, aRetryNow}},
-	// Sooner than ICE: the SFU stopped answering the media (deadpath.go).
-	{in: []phase{phaseConnected}, anyOf: true, on: on(trPathDead), next: phaseWaiting, to: toResume, do: []action{aBeginEpisode, aDropSocket, aRetryNow}},
+	// trPathDead is trPCFailed found sooner: the SFU stopped answering the media (deadpath.go).
+	{in: []phase{phaseConnected}, anyOf: true, on: on(trSocketLost, trPCFailed, trPathDead, trSimulatedResume), next: phaseWaiting, to: toResume, do: []action{aBeginEpisode, aDropSocket, aRetryNow}},
 	{in: []phase{phaseConnected}, anyOf: true, on: on(trSimulatedReconnect), next: phaseWaiting, to: toFull, do: []action{aBeginEpisode, aDropSocket, aRetryNow}},
 	{in: []phase{phaseConnected}, anyOf: true, on: on(trSimulatedSwitch), next: phaseWaiting, to: toFull, do: []action{aBeginEpisode, aDropSocket, aRetryAfterSettle}},
 	{in: []phase{phaseConnected}, anyOf: true, on: on(trNegotiationFailed), next: phaseWaiting, to: toFull, do: []action{aBeginEpisode, aDropSocket, aRetryBackoff}},
