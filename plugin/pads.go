@@ -293,9 +293,7 @@ func (p *sinkPad) onCaps(ci capsInfo) bool {
 
 	e.mu.Lock()
 	p.spec = &spec
-	if e.sess != nil && p.track.Load() == nil {
-		e.addTrackLocked(p)
-	}
+	e.publishReadyLocked()
 	e.mu.Unlock()
 	return true
 }
