@@ -25,6 +25,12 @@ func liveLaunch(url, room, identity, key, secret string) string {
 		"audiotestsrc is-live=true wave=ticks ! opusenc ! lk.", url, key, secret, room, identity)
 }
 
+// subscriberSettle: the pipeline starts this long after the subscriber
+// joined. livekit-server sends a joining subscriber an offer and delays the
+// subscriber's next offer until 150 ms after it (its negotiation debounce),
+// so a pipeline started at once measured that debounce, not the publisher.
+const subscriberSettle = 300 * time.Millisecond
+
 type startupRun struct{ video, media, audio, connected time.Duration }
 
 // benchStartup: t0 = arrival of gst-launch's "Setting pipeline to PLAYING"
@@ -90,6 +96,7 @@ func measureStartup(t *benchTB, version string, i int, warm bool) startupRun {
 	}
 	room := fmt.Sprintf("startup-%d", i)
 	sub := harness.Subscribe(t, srv.URL(), srv.APIKey(), srv.Secret(), room, "")
+	time.Sleep(subscriberSettle)
 	p := startGst(t, "", liveLaunch(srv.URL(), room, "pub", srv.APIKey(), srv.Secret()))
 	for _, kind := range []string{"video", "audio"} {
 		if err := sub.WaitForPackets(kind, 1, 20*time.Second); err != nil {
