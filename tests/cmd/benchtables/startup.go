@@ -77,7 +77,7 @@ func benchStartup() error {
 		[]string{"server", "state", "runs", "median", "max", "target (median ≤ " + ms(startupTarget) + ", max ≤ " + ms(startupMaxTarget) + ")",
 			"runs (ms)", "first video with payload (median / max)", "PLAYING→connected (median)", "PLAYING→first audio (median)"},
 		rows,
-		"t0: arrival of gst-launch's \"Setting pipeline to PLAYING\" stdout line; t1: subscriber's FirstPacketAt(\"video\"); the subscriber joined the room before the pipeline started.",
+		"t0: arrival of gst-launch's \"Setting pipeline to PLAYING\" stdout line; t1: subscriber's FirstPacketAt(\"video\"); the subscriber joined the room "+ms(subscriberSettle)+" before the pipeline started (livekit-server holds a subscriber's second offer until 150 ms after its first, the one it gets at join).",
 		"first video with payload: the first video packet that is not padding only (the SFU sends padding-only packets on a down track that has no key frame yet).",
 		"cold: a fresh server per run, the element's join its first of an SDK it does not know (livekit-server initialises its user-agent parser then, once per process, about 90 ms here). "+
 			"warm: a fresh server per run that has had one such join before (signaller.Dial, room warmup), as a server that has been running for a while has.",
