@@ -90,7 +90,9 @@ func benchCPU() error {
 		if g/o > cpuTargets[other] {
 			verdict = "NO"
 		}
-		rows = append(rows, []string{"ratio golivekitsink / " + other, "", fmt.Sprintf("%.2f (target ≤ %.1f: %s)", g/o, cpuTargets[other], verdict), "", "", "", "", ""})
+		rounds := roundRatios(res["golivekitsink"], res[other], media)
+		rows = append(rows, []string{"ratio golivekitsink / " + other, "", fmt.Sprintf("%.2f (target ≤ %.1f: %s)", g/o, cpuTargets[other], verdict),
+			"per round: " + joinF(rounds) + fmt.Sprintf(" (median %.2f)", medianF(rounds)), "", "", "", ""})
 		if b := med["baseline"]; b > 0 {
 			rows = append(rows, []string{"ratio (golivekitsink − baseline) / (" + other + " − baseline)", "", fmt.Sprintf("%.2f", (g-b)/(o-b)), "", "", "", "", ""})
 		}
@@ -104,6 +106,7 @@ func benchCPU() error {
 		"sdk: tests/cmd/sdkpub (server-sdk-go v2.19.0 LocalSampleTrack, one sample per access unit at 30 fps, one per Opus packet).",
 		"webrtcbin: tests/cmd/benchtables/whippub.py (Debian's python3 + PyGObject) runs the same source part, then rtph264pay / rtpopuspay into webrtcbin, and publishes through livekit-server's own WHIP endpoint (POST /whip/v1 with a join token, no trickle): the stack under livekitwebrtcsink. The whole python3 process is counted, interpreter start included (0.11–0.14 CPU-s measured alone, about 0.3 CPU-s per media-minute of this file: tests/bench/README.md).",
 		"baseline (information only): the same gst-launch source part with fakesink instead of golivekitsink — the reading, parsing and pacing share every GStreamer row carries; the (x − baseline) ratios compare the transports alone (sdkpub's own file reading is not subtracted from anything, so its difference is a lower bound).",
+		"ratio per round: the publishers run in turn, round after round; a round's ratio compares runs a minute apart, so a slow change in the machine's speed (other virtual machines on the host) cancels, where the medians of the columns mix rounds.",
 		"CPU: from wait4's rusage of each process over its whole life (join, publish, leave), divided by the media length; max RSS: the process' VmHWM, sampled every 200 ms; other processes' CPU: the machine's busy time (cores × wall − idle and iowait of /proc/stat) during the run minus publisher, server and bench process (other engineers' runs; 2 cores). livekit-server "+version+
 			" in one network namespace, each publisher (one at a time, in turn) in another (tests/harness/netns.go), the subscriber in the bench process on the host side.")
 	if len(errs) > 0 {
@@ -150,4 +153,23 @@ func measureCPU(t *benchTB, srv *harness.Server, netns, pub, room string) cpuRun
 func baselineLaunch(m mediaPair) string {
 	return fmt.Sprintf("filesrc location=%s ! h264parse ! identity sync=true ! fakesink "+
 		"filesrc location=%s ! oggdemux ! opusparse ! identity sync=true ! fakesink", m.H264, m.Ogg)
+}
+
+// roundRatios is a/b for each round both publishers completed.
+func roundRatios(a, b []cpuRun, media time.Duration) []float64 {
+	var out []float64
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if d := b[i].perMin(media); d > 0 {
+			out = append(out, a[i].perMin(media)/d)
+		}
+	}
+	return out
+}
+
+func joinF(fs []float64) string {
+	var parts []string
+	for _, f := range fs {
+		parts = append(parts, fmt.Sprintf("%.2f", f))
+	}
+	return strings.Join(parts, " / ")
 }
