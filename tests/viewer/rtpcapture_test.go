@@ -196,8 +196,8 @@ func roundAll(ds []time.Duration) []string {
 
 // head describes the first packets of the stream with SSRC ssrc (to any
 // port), grouped into frames by RTP timestamp: first-last sequence number,
-// packets, bytes, marker on the last packet, arrival; the timestamps are
-// relative to the first packet's.
+// packets, bytes, P if a packet had the padding bit, M if the last had the
+// marker, arrival; the timestamps are relative to the first packet's.
 func (c *rtpCapture) head(ssrc uint32) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -209,14 +209,16 @@ func (c *rtpCapture) head(ssrc uint32) string {
 		fmt.Fprintf(&sb, "ssrc %08x to port %d, first %d packets:", ssrc, k.dstPort, len(s.head))
 		base := s.head[0].ts
 		for i := 0; i < len(s.head); {
-			j, bytes := i, 0
+			j, bytes, m := i, 0, ""
 			for ; j < len(s.head) && s.head[j].ts == s.head[i].ts; j++ {
 				bytes += s.head[j].size
+				if s.head[j].padding {
+					m = "P"
+				}
 			}
 			last := s.head[j-1]
-			m := ""
 			if last.marker {
-				m = "M"
+				m += "M"
 			}
 			fmt.Fprintf(&sb, " [%d-%d ts+%d %dp %dB %s %v]", s.head[i].seq, last.seq, s.head[i].ts-base, j-i, bytes, m, s.head[i].at.Round(time.Millisecond))
 			i = j
