@@ -42,7 +42,21 @@ type streamOrder struct {
 	firstAt       time.Duration
 	wrapAt        []time.Duration
 	started       bool
+	head          []rtpHead // the first packets, as they arrived
 }
+
+// rtpHead is one packet's RTP header fields (the payload is SRTP-encrypted;
+// its length still tells key frames from delta frames).
+type rtpHead struct {
+	seq     uint16
+	ts      uint32
+	marker  bool
+	padding bool
+	size    int
+	at      time.Duration
+}
+
+const headPackets = 80
 
 func startRTPCapture(t *testing.T, srcPort int) *rtpCapture {
 	t.Helper()
@@ -111,6 +125,8 @@ func (c *rtpCapture) packet(b []byte, at time.Duration) {
 	seq := binary.BigEndian.Uint16(r[2:4])
 	ssrc := binary.BigEndian.Uint32(r[8:12])
 	padding := r[0]&0x20 != 0
+	marker := r[1]&0x80 != 0
+	ts := binary.BigEndian.Uint32(r[4:8])
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	k := streamKey{dst, ssrc}
@@ -120,6 +136,9 @@ func (c *rtpCapture) packet(b []byte, at time.Duration) {
 		c.streams[k] = s
 	}
 	s.packets++
+	if len(s.head) < headPackets {
+		s.head = append(s.head, rtpHead{seq, ts, marker, padding, len(r), at})
+	}
 	if !s.started {
 		s.started, s.highestSeq, s.firstSeq, s.firstAt = true, int64(seq), seq, at
 		return
@@ -173,4 +192,38 @@ func roundAll(ds []time.Duration) []string {
 		out = append(out, d.Round(10*time.Millisecond).String())
 	}
 	return out
+}
+
+// head describes the first packets of the stream with SSRC ssrc (to any
+// port), grouped into frames by RTP timestamp: first-last sequence number,
+// packets, bytes, P if a packet had the padding bit, M if the last had the
+// marker, arrival; the timestamps are relative to the first packet's.
+func (c *rtpCapture) head(ssrc uint32) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var sb strings.Builder
+	for k, s := range c.streams {
+		if k.ssrc != ssrc || len(s.head) == 0 {
+			continue
+		}
+		fmt.Fprintf(&sb, "ssrc %08x to port %d, first %d packets:", ssrc, k.dstPort, len(s.head))
+		base := s.head[0].ts
+		for i := 0; i < len(s.head); {
+			j, bytes, m := i, 0, ""
+			for ; j < len(s.head) && s.head[j].ts == s.head[i].ts; j++ {
+				bytes += s.head[j].size
+				if s.head[j].padding {
+					m = "P"
+				}
+			}
+			last := s.head[j-1]
+			if last.marker {
+				m += "M"
+			}
+			fmt.Fprintf(&sb, " [%d-%d ts+%d %dp %dB %s %v]", s.head[i].seq, last.seq, s.head[i].ts-base, j-i, bytes, m, s.head[i].at.Round(time.Millisecond))
+			i = j
+		}
+		sb.WriteString("\n")
+	}
+	return sb.String()
 }
