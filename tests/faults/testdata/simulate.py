@@ -19,6 +19,16 @@ loop = GLib.MainLoop()
 state = {"simulated": False, "code": 0}
 
 
+SETTLE_MS = 1000
+
+
+def simulate():
+    ok = sink.emit("simulate-scenario", scenario)
+    print("SIMULATE %s %s" % (scenario, ok), flush=True)
+    GLib.timeout_add(int(after * 1000), stop)
+    return False
+
+
 def stop():
     pipeline.send_event(Gst.Event.new_eos())
     return False
@@ -31,9 +41,10 @@ def on_message(_bus, msg):
         published = "video_0" in (s.get_string("track-sids") or "")
         if s.get_string("state") == "connected" and published and not state["simulated"]:
             state["simulated"] = True
-            ok = sink.emit("simulate-scenario", scenario)
-            print("SIMULATE %s %s" % (scenario, ok), flush=True)
-            GLib.timeout_add(int(after * 1000), stop)
+            # The element now publishes audio and video together with the
+            # join; give livekit-server a moment to finish setting up the
+            # participant it only just made before asking it to move it.
+            GLib.timeout_add(SETTLE_MS, simulate)
     elif msg.type == Gst.MessageType.ERROR:
         err, dbg = msg.parse_error()
         print("ERROR %s (%s)" % (err.message, dbg), flush=True)
