@@ -46,6 +46,16 @@ func TestNeverPlaying(t *testing.T) {
 			if ps := w.participants(rs); !slices.Contains(ps, sid) {
 				t.Fatalf("connected in PAUSED as %s, but the server lists %v", sid, ps)
 			}
+			// livekit-server v1.9.11 let a Leave that came 13 ms after our
+			// connected pass unheeded in 2 full runs (the participant stayed
+			// listed): wait until the server itself has the participant
+			// active, as an application that pauses for any time does.
+			if ok, desc := eventually(5*time.Second, func() (bool, string) {
+				st := w.participantState(rs, sid)
+				return st == livekit.ParticipantInfo_ACTIVE, st.String()
+			}); !ok {
+				t.Fatalf("the server never had %s active: %s", sid, desc)
+			}
 			took := w.drv.setState("NULL")
 			t.Logf("PAUSED -> NULL took %s", took.Round(time.Millisecond))
 			w.waitGone(rs, "after PAUSED -> NULL")
@@ -82,6 +92,21 @@ func (w *world) participants(rs *lksdk.RoomServiceClient) []string {
 		}
 	}
 	return out
+}
+
+// participantState is the server's state of the participant sid.
+func (w *world) participantState(rs *lksdk.RoomServiceClient, sid string) livekit.ParticipantInfo_State {
+	w.t.Helper()
+	res, err := rs.ListParticipants(context.Background(), &livekit.ListParticipantsRequest{Room: w.room})
+	if err != nil {
+		w.t.Fatalf("ListParticipants: %v", err)
+	}
+	for _, p := range res.GetParticipants() {
+		if p.GetSid() == sid {
+			return p.GetState()
+		}
+	}
+	return livekit.ParticipantInfo_DISCONNECTED
 }
 
 // waitGone waits up to 5 s for the server to list no publisher: a Leave
