@@ -47,15 +47,17 @@ func TestNeverPlaying(t *testing.T) {
 				t.Fatalf("connected in PAUSED as %s, but the server lists %v", sid, ps)
 			}
 			// livekit-server v1.9.11 let a Leave that came 13 ms after our
-			// connected pass unheeded in 2 full runs (the participant stayed
-			// listed): wait until the server itself has the participant
-			// active, as an application that pauses for any time does.
+			// connected, while it was still subscribing the room to our
+			// tracks, pass unheeded in 2 full runs (the participant stayed
+			// listed): stay in PAUSED until the server has the participant
+			// active and a second more, as an application that pauses does.
 			if ok, desc := eventually(5*time.Second, func() (bool, string) {
 				st := w.participantState(rs, sid)
 				return st == livekit.ParticipantInfo_ACTIVE, st.String()
 			}); !ok {
 				t.Fatalf("the server never had %s active: %s", sid, desc)
 			}
+			time.Sleep(time.Second)
 			took := w.drv.setState("NULL")
 			t.Logf("PAUSED -> NULL took %s", took.Round(time.Millisecond))
 			w.waitGone(rs, "after PAUSED -> NULL")
