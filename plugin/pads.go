@@ -56,12 +56,9 @@ type sinkPad struct {
 	props   padProps
 
 	// Guarded by element.mu.
-	spec *session.TrackSpec
-	// unpublishable: publishing spec failed (reported once); a new spec or
-	// session tries again.
-	unpublishable bool
-	released      bool
-	member        *groupMember // a simulcast group pad's layer, once it has caps
+	spec     *session.TrackSpec
+	released bool
+	member   *groupMember // a simulcast group pad's layer, once it has caps
 }
 
 // RequestNewPad creates video_N / audio_N: the requested name when one is
@@ -295,7 +292,7 @@ func (p *sinkPad) onCaps(ci capsInfo) bool {
 	e.debugf("%s: %s chain built for %s", p.name, cs.codec, capsStr)
 
 	e.mu.Lock()
-	p.spec, p.unpublishable = &spec, false
+	p.spec = &spec
 	e.publishReadyLocked()
 	e.mu.Unlock()
 	return true
@@ -348,12 +345,10 @@ func (e *element) addTrackLocked(p *sinkPad) {
 	spec := *p.spec
 	spec.Muted = p.padProps().muted || p.eos.Load()
 	if !e.encryptLocked(p, &spec) {
-		p.unpublishable = true
 		return
 	}
 	t, err := e.sess.AddTrack(spec)
 	if err != nil || t == nil {
-		p.unpublishable = true
 		postWarning(e.gst, C.lk_stream_error_quark(), C.GST_STREAM_ERROR_FAILED,
 			fmt.Sprintf("%s: cannot publish track: %v", p.name, err), "")
 		return

@@ -37,7 +37,7 @@ func (e *element) publishReadyLocked() {
 		switch {
 		case p.released:
 		case p.spec != nil:
-			ready = ready || (p.track.Load() == nil && !p.unpublishable)
+			ready = ready || p.track.Load() == nil
 		case p.member == nil && !p.eos.Load():
 			// No caps yet (a simulcast group's pad with caps has a member).
 			waiting = true
@@ -63,7 +63,7 @@ func (e *element) publishReadyLocked() {
 		e.hold.since = time.Now() // the startup batch is over
 	}
 	for _, p := range e.pads {
-		if !p.released && p.spec != nil && p.track.Load() == nil && !p.unpublishable {
+		if !p.released && p.spec != nil && p.track.Load() == nil {
 			e.addTrackLocked(p)
 		}
 	}
@@ -78,8 +78,7 @@ func (e *element) publishHeld() {
 	e.publishReadyLocked()
 }
 
-// stopPublishHoldLocked forgets the startup batch and the failed
-// publications: the next session starts anew.
+// stopPublishHold forgets the startup batch: the next session starts anew.
 // e.mu is held.
 func (e *element) stopPublishHoldLocked() {
 	if e.hold.timer != nil {
@@ -87,7 +86,4 @@ func (e *element) stopPublishHoldLocked() {
 		e.hold.timer = nil
 	}
 	e.hold.since = time.Time{}
-	for _, p := range e.pads {
-		p.unpublishable = false
-	}
 }

@@ -157,7 +157,7 @@ func (e *element) publishGroupLocked(group string, last *sinkPad) {
 	for _, p := range members {
 		p.grp.Store(g)
 	}
-	owner.spec, owner.unpublishable = &spec, false
+	owner.spec = &spec
 	e.infof("simulcast group %q: publishing pads %s as one track", group, strings.Join(names, ", "))
 	e.publishReadyLocked()
 }
