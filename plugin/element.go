@@ -38,7 +38,6 @@ type element struct {
 	textPads     map[*C.GstPad]*textPad
 	sess         *session.Session
 	handler      *handler
-	hold         publishHoldState // publishhold.go
 }
 
 func (e *element) New() glib.GoObjectSubclass {

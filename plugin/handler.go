@@ -140,7 +140,11 @@ func (e *element) startSession() bool {
 	e.mu.Lock()
 	e.sess = s
 	e.handler = h
-	e.publishReadyLocked()
+	for _, p := range e.pads {
+		if p.spec != nil && p.track.Load() == nil {
+			e.addTrackLocked(p)
+		}
+	}
 	e.mu.Unlock()
 	e.debugf("session started")
 	return true
@@ -151,7 +155,6 @@ func (e *element) stopSession() {
 	e.mu.Lock()
 	s, h := e.sess, e.handler
 	e.sess, e.handler = nil, nil
-	e.stopPublishHoldLocked()
 	for _, p := range e.pads {
 		if t := p.track.Swap(nil); t != nil {
 			e.forgetTrack(t)

@@ -293,7 +293,9 @@ func (p *sinkPad) onCaps(ci capsInfo) bool {
 
 	e.mu.Lock()
 	p.spec = &spec
-	e.publishReadyLocked()
+	if e.sess != nil && p.track.Load() == nil {
+		e.addTrackLocked(p)
+	}
 	e.mu.Unlock()
 	return true
 }

@@ -159,7 +159,9 @@ func (e *element) publishGroupLocked(group string, last *sinkPad) {
 	}
 	owner.spec = &spec
 	e.infof("simulcast group %q: publishing pads %s as one track", group, strings.Join(names, ", "))
-	e.publishReadyLocked()
+	if e.sess != nil && owner.track.Load() == nil {
+		e.addTrackLocked(owner)
+	}
 }
 
 func ptsDuration(pts C.int64_t) time.Duration { return time.Duration(pts) }
