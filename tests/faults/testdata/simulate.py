@@ -41,9 +41,10 @@ def on_message(_bus, msg):
         published = "video_0" in (s.get_string("track-sids") or "")
         if s.get_string("state") == "connected" and published and not state["simulated"]:
             state["simulated"] = True
-            # The element now publishes audio and video together with the
-            # join; give livekit-server a moment to finish setting up the
-            # participant it only just made before asking it to move it.
+            # Give livekit-server a moment to finish setting up the
+            # participant it only just made before asking it to move it: a
+            # scenario sent at the join raced that setup, and the rejoin came
+            # without force_relay.
             GLib.timeout_add(SETTLE_MS, simulate)
     elif msg.type == Gst.MessageType.ERROR:
         err, dbg = msg.parse_error()
