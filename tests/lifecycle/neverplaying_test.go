@@ -79,31 +79,35 @@ func TestNeverPlaying(t *testing.T) {
 	}
 }
 
-// participants lists the SIDs of the room's participants with the
-// publisher's identity, as the server's room service sees them.
-func (w *world) participants(rs *lksdk.RoomServiceClient) []string {
+// publishers lists the room's participants with the publisher's identity,
+// as the server's room service sees them.
+func (w *world) publishers(rs *lksdk.RoomServiceClient) []*livekit.ParticipantInfo {
 	w.t.Helper()
 	res, err := rs.ListParticipants(context.Background(), &livekit.ListParticipantsRequest{Room: w.room})
 	if err != nil {
 		w.t.Fatalf("ListParticipants: %v", err)
 	}
-	var out []string
+	var out []*livekit.ParticipantInfo
 	for _, p := range res.GetParticipants() {
 		if p.GetIdentity() == identity {
-			out = append(out, p.GetSid())
+			out = append(out, p)
 		}
 	}
 	return out
 }
 
-// participantState is the server's state of the participant sid.
-func (w *world) participantState(rs *lksdk.RoomServiceClient, sid string) livekit.ParticipantInfo_State {
-	w.t.Helper()
-	res, err := rs.ListParticipants(context.Background(), &livekit.ListParticipantsRequest{Room: w.room})
-	if err != nil {
-		w.t.Fatalf("ListParticipants: %v", err)
+// participants lists the SIDs of the publishers.
+func (w *world) participants(rs *lksdk.RoomServiceClient) []string {
+	var out []string
+	for _, p := range w.publishers(rs) {
+		out = append(out, p.GetSid())
 	}
-	for _, p := range res.GetParticipants() {
+	return out
+}
+
+// participantState is the server's state of the publisher sid.
+func (w *world) participantState(rs *lksdk.RoomServiceClient, sid string) livekit.ParticipantInfo_State {
+	for _, p := range w.publishers(rs) {
 		if p.GetSid() == sid {
 			return p.GetState()
 		}
