@@ -17,8 +17,9 @@ import (
 // they are switched off there, leaving only TURN relay candidates.
 //
 // hook, when non-nil, adds congestion control (bitrate.go) and receives
-// each peer connection's estimator.
-func newAPI(cfg Config, relayOnly bool, hook *estimatorHook) (*webrtc.API, error) {
+// each peer connection's estimator. batch, when non-nil, is what the ICE
+// agents' UDP sockets queue a frame's packets in (sendbatch.go).
+func newAPI(cfg Config, relayOnly bool, hook *estimatorHook, batch *sendBatcher) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	fb := []webrtc.RTCPFeedback{{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "transport-cc"}}
 	videoCodecs := []webrtc.RTPCodecParameters{
@@ -76,7 +77,13 @@ func newAPI(cfg Config, relayOnly bool, hook *estimatorHook) (*webrtc.API, error
 	if isLoopbackURL(cfg.URL) {
 		se.SetIncludeLoopbackCandidate(true)
 	}
-	if cfg.pionNet != nil {
+	if batch != nil {
+		n, err := newBatchNet(cfg.pionNet, batch)
+		if err != nil {
+			return nil, err
+		}
+		se.SetNet(n)
+	} else if cfg.pionNet != nil {
 		se.SetNet(cfg.pionNet)
 	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)), nil

@@ -197,6 +197,9 @@ func (l *Layer) WriteFrame(frame []byte, pts time.Duration) error {
 		ids = nil
 	}
 	bytes := 0
+	// The frame's packets leave in one batch (sendbatch.go).
+	t.sess.batch.cork()
+	defer t.sess.batch.uncork()
 	for _, pkt := range pkts {
 		if ids != nil {
 			// The SFU learns a simulcast SSRC from these (the SDP only has RIDs).

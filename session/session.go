@@ -25,8 +25,9 @@ type Session struct {
 	log      Logger
 	disp     *dispatcher
 	api      *webrtc.API
-	relayAPI *webrtc.API // for relay-only peer connections (force_relay)
-	subAPI   *webrtc.API // for the subscriber peer connection (no congestion control)
+	relayAPI *webrtc.API  // for relay-only peer connections (force_relay)
+	subAPI   *webrtc.API  // for the subscriber peer connection (no congestion control)
+	batch    *sendBatcher // the publisher sockets' send queue (sendbatch.go)
 
 	estimators    *estimatorHook // nil without congestion control
 	targetBitrate atomic.Int64   // last estimate passed on, for TargetBitrate
@@ -131,16 +132,17 @@ func New(cfg Config, h Handler) (*Session, error) {
 	if cfg.CongestionControl {
 		hook = &estimatorHook{}
 	}
-	api, err := newAPI(cfg, false, hook)
+	batch := &sendBatcher{}
+	api, err := newAPI(cfg, false, hook, batch)
 	if err != nil {
 		return nil, err
 	}
-	relayAPI, err := newAPI(cfg, true, hook)
+	relayAPI, err := newAPI(cfg, true, hook, batch)
 	if err != nil {
 		return nil, err
 	}
 	// The subscriber peer connection sends no media: no estimator there.
-	subAPI, err := newAPI(cfg, false, nil)
+	subAPI, err := newAPI(cfg, false, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +152,7 @@ func New(cfg Config, h Handler) (*Session, error) {
 	shownURL := signaller.RedactURL(cfg.URL)
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Session{
-		cfg: cfg, creds: creds, h: h, log: cfg.Logger, api: api, relayAPI: relayAPI, subAPI: subAPI, estimators: hook,
+		cfg: cfg, creds: creds, h: h, log: cfg.Logger, api: api, relayAPI: relayAPI, subAPI: subAPI, estimators: hook, batch: batch,
 		ctx: ctx, cancel: cancel,
 		events: make(chan event, 1024), done: make(chan struct{}),
 		disp: newDispatcher(), url0: shownURL, curURL: shownURL,
