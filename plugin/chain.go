@@ -216,6 +216,7 @@ func (c *chain) addAppsink(e *element, p *sinkPad, name string, ctx *sinkCtx) (*
 		return nil, &chainError{missingPlugin: true, text: p.name + `: GStreamer element "appsink" is missing (gst-plugins-base)`}
 	}
 	setArg(sink, "caps", c.spec.sinkCaps)
+	startSampleQueue()
 	h := cgo.NewHandle(ctx)
 	C.lk_appsink_setup(sink, C.uintptr_t(h)) // the appsink deletes h when it goes away
 	C.gst_object_ref_sink(C.gpointer(sink))

@@ -114,6 +114,9 @@ func (e *element) ChangeState(self *gst.Element, t gst.StateChange) (ret gst.Sta
 	case gst.StateChangeReadyToPaused, gst.StateChangePlayingToPaused:
 		ret = gst.StateChangeNoPreroll
 	case gst.StateChangePausedToReady:
+		// The appsinks have stopped: let the sample ring send their last
+		// frames and drop its refs on them (samplequeue.c).
+		C.lk_sample_queue_sync()
 		e.stopSession()
 	}
 	return ret

@@ -101,6 +101,38 @@ void lk_child_removed(GstElement *el, GstPad *pad);
 gboolean lk_pad_forward_event(GstPad *pad, GstObject *parent, GstEvent *event);
 gboolean lk_pad_forward_query(GstPad *pad, GstObject *parent, GstQuery *query);
 void lk_appsink_setup(GstElement *appsink, uintptr_t handle);
+
+/* samplequeue.c: appsink samples handed to one Go goroutine through a ring
+ * in C memory (samplequeue.go reads it without calling C). */
+#define LK_RING_SLOTS 256
+typedef struct
+{
+  /* read by Go */
+  uintptr_t handle;
+  void *data;
+  size_t size;
+  int64_t pts;
+  int32_t header, key;
+  /* C only */
+  GstElement *sink;             /* ref: keeps the handle alive until released */
+  GstSample *sample;
+  GstMapInfo map;
+} LkSampleSlot;
+typedef struct
+{
+  uint32_t head;                /* next slot producers fill; written by C */
+  uint32_t tail;                /* next slot Go reads; written by Go */
+  uint32_t sleeping;            /* Go is (about to be) asleep on wake_fd */
+  uint32_t waiters;             /* C threads asleep on done_fd */
+  int wake_fd, done_fd;
+  LkSampleSlot slots[LK_RING_SLOTS];
+} LkSampleRing;
+extern LkSampleRing lk_ring;
+int lk_sample_queue_start(void);
+gboolean lk_sample_queue_active(void);
+void lk_sample_queue_push(uintptr_t handle, GstElement *sink, GstSample *sample,
+    GstMapInfo *map, gint64 rt, int header, int key);
+void lk_sample_queue_sync(void);
 gboolean lk_send_force_key_unit(GstElement *appsink);
 gboolean lk_ghost_pad_set_target(GstPad *ghost, GstElement *first);
 gboolean lk_link_filtered(GstElement *a, GstElement *b, const char *caps);

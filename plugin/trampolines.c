@@ -41,6 +41,8 @@ lk_pad_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
   uintptr_t h = (uintptr_t) pad->eventdata;
 
+  if (GST_EVENT_IS_SERIALIZED (event))
+    lk_sample_queue_sync ();
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_CAPS:{
       GstCaps *caps;
@@ -277,6 +279,12 @@ lk_new_sample (GstAppSink * sink, gpointer user_data)
   if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
     gst_sample_unref (sample);
     return GST_FLOW_ERROR;
+  }
+  if (lk_sample_queue_active ()) {
+    lk_sample_queue_push (h, GST_ELEMENT (sink), sample, &map, rt,
+        GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_HEADER),
+        !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT));
+    return GST_FLOW_OK;
   }
   ret = goLkSample (h, map.data, map.size, rt,
       GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_HEADER),
