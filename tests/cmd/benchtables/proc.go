@@ -50,12 +50,41 @@ func gstEnv() []string {
 
 // startGst runs `gst-launch-1.0 -m -e launch`, inside netns when set.
 func startGst(t *benchTB, netns, launch string) *proc {
+	return startGstEnv(t, netns, launch, gstEnv())
+}
+
+// startGstEnv is startGst with env instead of gstEnv (another build of the plugin).
+func startGstEnv(t *benchTB, netns, launch string, env []string) *proc {
 	args, err := harness.SplitArgs(launch)
 	if err != nil {
 		t.Fatalf("launch line: %v", err)
 	}
-	return startProc(t, netns, append([]string{"gst-launch-1.0", "-m", "-e"}, args...), gstEnv())
+	return startProc(t, netns, append([]string{"gst-launch-1.0", "-m", "-e"}, args...), env)
 }
+
+// variantEnv is gstEnv for the plugin built in dir: a copy of it with a
+// registry of its own, warmed here (cpu publisher golivekitsink@dir).
+func variantEnv(dir string) ([]string, error) {
+	if env, ok := variants[dir]; ok {
+		return env, nil
+	}
+	snap := filepath.Join(cacheDir, "variants", roomSafe(dir))
+	if err := copyFile(filepath.Join(dir, harness.PluginFile), filepath.Join(snap, harness.PluginFile)); err != nil {
+		return nil, err
+	}
+	reg := filepath.Join(snap, "registry.bin")
+	env := []string{"GST_PLUGIN_PATH=" + snap, "GST_REGISTRY=" + reg, "GST_REGISTRY_1_0=" + reg, "GST_DEBUG=0"}
+	cmd := exec.Command("gst-inspect-1.0", "golivekitsink")
+	cmd.Env = append(os.Environ(), env...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("gst-inspect-1.0 golivekitsink with %s: %v\n%s", dir, err, b)
+	}
+	fmt.Printf("plugin variant: %s (copied from %s)\n", snap, dir)
+	variants[dir] = env
+	return env, nil
+}
+
+var variants = map[string][]string{}
 
 func startProc(t *benchTB, netns string, argv, env []string) *proc {
 	if netns != "" {
