@@ -3,6 +3,8 @@ package session
 import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/report"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -54,12 +56,23 @@ func newAPI(cfg Config, relayOnly bool, hook *estimatorHook, batch *sendBatcher)
 			return nil, err
 		}
 	}
-	if err := webrtc.ConfigureNack(m, reg); err != nil {
+	// Only the sending halves of pion's NACK and RTCP report interceptors:
+	// the element receives no media, and the receiving halves (NACK
+	// generator, receiver reports) each run a ticker per peer connection,
+	// 10 wake-ups a second for the NACK generator alone, that wake the
+	// whole runtime for nothing (tests/bench/README.md, "CPU").
+	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
+	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
+	responder, err := nack.NewResponderInterceptor()
+	if err != nil {
 		return nil, err
 	}
-	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
+	reg.Add(responder)
+	senderReports, err := report.NewSenderInterceptor()
+	if err != nil {
 		return nil, err
 	}
+	reg.Add(senderReports)
 	if err := webrtc.ConfigureTWCCHeaderExtensionSender(m, reg); err != nil {
 		return nil, err
 	}

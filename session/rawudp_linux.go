@@ -19,6 +19,22 @@ import (
 type rawSocket struct {
 	rc     syscall.RawConn
 	family int
+
+	// Scratch of sendmsg, which its callers serialise (the sendBatcher's
+	// lock), and of recvfrom, which only ICE's read loop calls: kept here
+	// with the callbacks bound once, so that a send or receive allocates
+	// nothing.
+	out     sockaddr
+	iov     unix.Iovec
+	msg     unix.Msghdr
+	sendErr syscall.Errno
+	send    func(fd uintptr) bool
+
+	in      unix.RawSockaddrAny
+	inBuf   []byte
+	inN     uintptr
+	recvErr syscall.Errno
+	recv    func(fd uintptr) bool
 }
 
 func newRawSocket(c *net.UDPConn) *rawSocket {
@@ -34,7 +50,9 @@ func newRawSocket(c *net.UDPConn) *rawSocket {
 	}); err != nil || (family != unix.AF_INET && family != unix.AF_INET6) {
 		return nil
 	}
-	return &rawSocket{rc: rc, family: family}
+	r := &rawSocket{rc: rc, family: family}
+	r.send, r.recv = r.sendOnce, r.recvOnce
+	return r
 }
 
 // sockaddr is a sockaddr_in or sockaddr_in6 for addr on a socket of the
@@ -71,53 +89,59 @@ func (s *sockaddr) set(family int, addr netip.AddrPort) bool {
 }
 
 // sendmsg sends buf (with control data oob, e.g. a GSO segment size) to
-// addr; handled is false when addr needs net's own path.
+// addr; handled is false when addr needs net's own path. Callers serialise
+// their calls.
 func (r *rawSocket) sendmsg(buf, oob []byte, addr netip.AddrPort) (handled bool, err error) {
-	var sa sockaddr
-	if len(buf) == 0 || !sa.set(r.family, addr) {
+	if len(buf) == 0 || !r.out.set(r.family, addr) {
 		return false, nil
 	}
-	iov := unix.Iovec{Base: &buf[0]}
-	iov.SetLen(len(buf))
-	msg := unix.Msghdr{Name: &sa.buf[0], Namelen: sa.n, Iov: &iov, Iovlen: 1}
+	r.iov = unix.Iovec{Base: &buf[0]}
+	r.iov.SetLen(len(buf))
+	r.msg = unix.Msghdr{Name: &r.out.buf[0], Namelen: r.out.n, Iov: &r.iov, Iovlen: 1}
 	if len(oob) > 0 {
-		msg.Control = &oob[0]
-		msg.SetControllen(len(oob))
+		r.msg.Control = &oob[0]
+		r.msg.SetControllen(len(oob))
 	}
-	var errno syscall.Errno
-	if err := r.rc.Write(func(fd uintptr) bool {
-		_, _, errno = syscall.RawSyscall(unix.SYS_SENDMSG, fd, uintptr(unsafe.Pointer(&msg)), 0)
-		return errno != unix.EAGAIN
-	}); err != nil {
+	r.sendErr = 0
+	err = r.rc.Write(r.send)
+	r.iov, r.msg = unix.Iovec{}, unix.Msghdr{} // hold no caller buffer
+	if err != nil {
 		return true, err
 	}
-	if errno != 0 {
-		return true, errno
+	if r.sendErr != 0 {
+		return true, r.sendErr
 	}
 	return true, nil
 }
 
-// recvfrom reads one datagram into p.
+func (r *rawSocket) sendOnce(fd uintptr) bool {
+	_, _, r.sendErr = syscall.RawSyscall(unix.SYS_SENDMSG, fd, uintptr(unsafe.Pointer(&r.msg)), 0)
+	return r.sendErr != unix.EAGAIN
+}
+
+// recvfrom reads one datagram into p. Only one goroutine calls it.
 func (r *rawSocket) recvfrom(p []byte) (int, netip.AddrPort, error) {
-	var from unix.RawSockaddrAny
-	var n uintptr
-	var errno syscall.Errno
-	var base unsafe.Pointer
-	if len(p) > 0 {
-		base = unsafe.Pointer(&p[0])
-	}
-	if err := r.rc.Read(func(fd uintptr) bool {
-		fromLen := uint32(unix.SizeofSockaddrAny)
-		n, _, errno = syscall.RawSyscall6(unix.SYS_RECVFROM, fd, uintptr(base), uintptr(len(p)), 0,
-			uintptr(unsafe.Pointer(&from)), uintptr(unsafe.Pointer(&fromLen)))
-		return errno != unix.EAGAIN
-	}); err != nil {
+	r.inBuf, r.inN, r.recvErr = p, 0, 0
+	err := r.rc.Read(r.recv)
+	r.inBuf = nil
+	if err != nil {
 		return 0, netip.AddrPort{}, err
 	}
-	if errno != 0 {
-		return 0, netip.AddrPort{}, errno
+	if r.recvErr != 0 {
+		return 0, netip.AddrPort{}, r.recvErr
 	}
-	return int(n), addrPortFromRaw(&from), nil
+	return int(r.inN), addrPortFromRaw(&r.in), nil
+}
+
+func (r *rawSocket) recvOnce(fd uintptr) bool {
+	var base unsafe.Pointer
+	if len(r.inBuf) > 0 {
+		base = unsafe.Pointer(&r.inBuf[0])
+	}
+	fromLen := uint32(unix.SizeofSockaddrAny)
+	r.inN, _, r.recvErr = syscall.RawSyscall6(unix.SYS_RECVFROM, fd, uintptr(base), uintptr(len(r.inBuf)), 0,
+		uintptr(unsafe.Pointer(&r.in)), uintptr(unsafe.Pointer(&fromLen)))
+	return r.recvErr != unix.EAGAIN
 }
 
 func addrPortFromRaw(rsa *unix.RawSockaddrAny) netip.AddrPort {
