@@ -41,6 +41,8 @@ lk_pad_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
   uintptr_t h = (uintptr_t) pad->eventdata;
 
+  /* The frames before a serialized event (CAPS, EOS, …) may still be in the
+   * sample ring: they go out first. */
   if (GST_EVENT_IS_SERIALIZED (event))
     lk_sample_queue_sync ();
   switch (GST_EVENT_TYPE (event)) {
