@@ -101,17 +101,11 @@ func prepare() error {
 	}
 	// A private copy of the plugin: others may rebuild build/ while the
 	// bench runs, and a changed .so would make gst rescan inside a measured process.
-	snap := filepath.Join(cacheDir, "plugin")
-	if err := copyFile(filepath.Join(pluginDir, harness.PluginFile), filepath.Join(snap, harness.PluginFile)); err != nil {
+	env, err := snapshotPlugin(pluginDir, filepath.Join(cacheDir, "plugin"))
+	if err != nil {
 		return err
 	}
-	fmt.Printf("plugin: %s (copied from %s)\n", snap, pluginDir)
-	pluginDir = snap
-	cmd := exec.Command("gst-inspect-1.0", "golivekitsink")
-	cmd.Env = append(os.Environ(), gstEnv()...)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("gst-inspect-1.0 golivekitsink: %v\n%s", err, b)
-	}
+	mainEnv = env
 	sdkpubBin = filepath.Join(cacheDir, "sdkpub")
 	build := exec.Command("go", "build", "-o", sdkpubBin, "./cmd/sdkpub")
 	build.Dir = filepath.Join(repoRoot, "tests")

@@ -37,15 +37,28 @@ type line struct {
 	text string
 }
 
-// gstEnv is what gst-launch needs to find the element; the registry is a
-// file of ours, warmed once, so a scan never runs inside a measured process.
-func gstEnv() []string {
-	return []string{
-		"GST_PLUGIN_PATH=" + pluginDir,
-		"GST_REGISTRY=" + filepath.Join(cacheDir, "registry.bin"),
-		"GST_REGISTRY_1_0=" + filepath.Join(cacheDir, "registry.bin"),
-		"GST_DEBUG=0",
+// gstEnv is what gst-launch needs to find the bench's copy of the element
+// (snapshotPlugin); the registry is warmed once, so a scan never runs inside
+// a measured process.
+func gstEnv() []string { return mainEnv }
+
+var mainEnv []string // set by prepare
+
+// snapshotPlugin copies the plugin built in src into dst, warms a registry
+// of its own there and returns the environment that uses both.
+func snapshotPlugin(src, dst string) ([]string, error) {
+	if err := copyFile(filepath.Join(src, harness.PluginFile), filepath.Join(dst, harness.PluginFile)); err != nil {
+		return nil, err
 	}
+	reg := filepath.Join(dst, "registry.bin")
+	env := []string{"GST_PLUGIN_PATH=" + dst, "GST_REGISTRY=" + reg, "GST_REGISTRY_1_0=" + reg, "GST_DEBUG=0"}
+	cmd := exec.Command("gst-inspect-1.0", "golivekitsink")
+	cmd.Env = append(os.Environ(), env...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("gst-inspect-1.0 golivekitsink with the plugin of %s: %v\n%s", src, err, b)
+	}
+	fmt.Printf("plugin: %s (copied from %s)\n", dst, src)
+	return env, nil
 }
 
 // startGst runs `gst-launch-1.0 -m -e launch`, inside netns when set.
@@ -62,24 +75,16 @@ func startGstEnv(t *benchTB, netns, launch string, env []string) *proc {
 	return startProc(t, netns, append([]string{"gst-launch-1.0", "-m", "-e"}, args...), env)
 }
 
-// variantEnv is gstEnv for the plugin built in dir: a copy of it with a
-// registry of its own, warmed here (cpu publisher golivekitsink@dir).
+// variantEnv is gstEnv for the plugin built in dir (cpu publisher
+// golivekitsink@dir), snapshotted once.
 func variantEnv(dir string) ([]string, error) {
 	if env, ok := variants[dir]; ok {
 		return env, nil
 	}
-	snap := filepath.Join(cacheDir, "variants", roomSafe(dir))
-	if err := copyFile(filepath.Join(dir, harness.PluginFile), filepath.Join(snap, harness.PluginFile)); err != nil {
+	env, err := snapshotPlugin(dir, filepath.Join(cacheDir, "variants", roomSafe(dir)))
+	if err != nil {
 		return nil, err
 	}
-	reg := filepath.Join(snap, "registry.bin")
-	env := []string{"GST_PLUGIN_PATH=" + snap, "GST_REGISTRY=" + reg, "GST_REGISTRY_1_0=" + reg, "GST_DEBUG=0"}
-	cmd := exec.Command("gst-inspect-1.0", "golivekitsink")
-	cmd.Env = append(os.Environ(), env...)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("gst-inspect-1.0 golivekitsink with %s: %v\n%s", dir, err, b)
-	}
-	fmt.Printf("plugin variant: %s (copied from %s)\n", snap, dir)
 	variants[dir] = env
 	return env, nil
 }
