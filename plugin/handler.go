@@ -141,9 +141,7 @@ func (e *element) startSession() bool {
 	e.sess = s
 	e.handler = h
 	for _, p := range e.pads {
-		if p.spec != nil && p.track.Load() == nil {
-			e.addTrackLocked(p)
-		}
+		e.publishLocked(p)
 	}
 	e.mu.Unlock()
 	e.debugf("session started")

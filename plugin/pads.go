@@ -293,9 +293,7 @@ func (p *sinkPad) onCaps(ci capsInfo) bool {
 
 	e.mu.Lock()
 	p.spec = &spec
-	if e.sess != nil && p.track.Load() == nil {
-		e.addTrackLocked(p)
-	}
+	e.publishLocked(p)
 	e.mu.Unlock()
 	return true
 }
@@ -343,6 +341,15 @@ func (e *element) dropTrack(p *sinkPad) {
 }
 
 // addTrackLocked publishes p's spec on the current session. e.mu is held.
+// publishLocked publishes p's track when a session runs and p has a spec
+// but no track yet (caps arrived, a session started, a simulcast group
+// became complete).
+func (e *element) publishLocked(p *sinkPad) {
+	if e.sess != nil && p.spec != nil && p.track.Load() == nil {
+		e.addTrackLocked(p)
+	}
+}
+
 func (e *element) addTrackLocked(p *sinkPad) {
 	spec := *p.spec
 	spec.Muted = p.padProps().muted || p.eos.Load()
