@@ -109,14 +109,12 @@ typedef struct
 {
   /* read by Go */
   uintptr_t handle;
-  void *data;
-  size_t size;
+  GstMapInfo map;               /* the sample's buffer, mapped: data, size */
   int64_t pts;
   int32_t header, key;
   /* C only */
   GstElement *sink;             /* ref: keeps the handle alive until released */
   GstSample *sample;
-  GstMapInfo map;
 } LkSampleSlot;
 typedef struct
 {

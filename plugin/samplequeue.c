@@ -117,8 +117,6 @@ lk_sample_queue_push (uintptr_t handle, GstElement * sink, GstSample * sample,
   s->sink = gst_object_ref (sink);
   s->sample = sample;
   s->map = *map;
-  s->data = map->data;
-  s->size = map->size;
   s->pts = rt;
   s->header = header;
   s->key = key;
