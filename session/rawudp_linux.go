@@ -1,6 +1,7 @@
 package session
 
 import (
+	"encoding/binary"
 	"net"
 	"net/netip"
 	"syscall"
@@ -72,15 +73,11 @@ func (s *sockaddr) set(family int, addr netip.AddrPort) bool {
 	switch {
 	case family == unix.AF_INET && ip.Unmap().Is4():
 		sa := (*unix.RawSockaddrInet4)(unsafe.Pointer(&s.buf[0]))
-		*sa = unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: ip.Unmap().As4()}
-		p := (*[2]byte)(unsafe.Pointer(&sa.Port))
-		p[0], p[1] = byte(port>>8), byte(port)
+		*sa = unix.RawSockaddrInet4{Family: unix.AF_INET, Port: htons(port), Addr: ip.Unmap().As4()}
 		s.n = unix.SizeofSockaddrInet4
 	case family == unix.AF_INET6:
 		sa := (*unix.RawSockaddrInet6)(unsafe.Pointer(&s.buf[0]))
-		*sa = unix.RawSockaddrInet6{Family: unix.AF_INET6, Addr: ip.As16()}
-		p := (*[2]byte)(unsafe.Pointer(&sa.Port))
-		p[0], p[1] = byte(port>>8), byte(port)
+		*sa = unix.RawSockaddrInet6{Family: unix.AF_INET6, Port: htons(port), Addr: ip.As16()}
 		s.n = unix.SizeofSockaddrInet6
 	default:
 		return false
@@ -148,11 +145,9 @@ func addrPortFromRaw(rsa *unix.RawSockaddrAny) netip.AddrPort {
 	switch rsa.Addr.Family {
 	case unix.AF_INET:
 		sa := (*unix.RawSockaddrInet4)(unsafe.Pointer(rsa))
-		p := (*[2]byte)(unsafe.Pointer(&sa.Port))
-		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(p[0])<<8|uint16(p[1]))
+		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), htons(sa.Port))
 	case unix.AF_INET6:
 		sa := (*unix.RawSockaddrInet6)(unsafe.Pointer(rsa))
-		p := (*[2]byte)(unsafe.Pointer(&sa.Port))
 		ip := netip.AddrFrom16(sa.Addr)
 		if sa.Scope_id != 0 {
 			// As net does: a link-local address carries its interface's name.
@@ -160,7 +155,15 @@ func addrPortFromRaw(rsa *unix.RawSockaddrAny) netip.AddrPort {
 				ip = ip.WithZone(ifi.Name)
 			}
 		}
-		return netip.AddrPortFrom(ip, uint16(p[0])<<8|uint16(p[1]))
+		return netip.AddrPortFrom(ip, htons(sa.Port))
 	}
 	return netip.AddrPort{}
+}
+
+// htons swaps a port between host and network byte order (either way: the
+// swap is its own inverse), as the sockaddr structs hold it.
+func htons(port uint16) uint16 {
+	var b [2]byte
+	binary.BigEndian.PutUint16(b[:], port)
+	return binary.NativeEndian.Uint16(b[:])
 }
