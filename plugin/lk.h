@@ -9,9 +9,9 @@
 
 /* log.c */
 void lk_debug_init(void);
-gboolean lk_log_enabled(GstDebugLevel level);
+gint *lk_debug_threshold(void);
 void lk_log(GstDebugLevel level, GObject *obj, const char *where, const char *msg);
-gboolean lk_pion_log_enabled(GstDebugLevel level);
+gint *lk_pion_debug_threshold(void);
 void lk_pion_log(GstDebugLevel level, GObject *obj, const char *msg);
 
 /* gobject.c */

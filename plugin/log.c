@@ -16,10 +16,20 @@ lk_debug_init (void)
         "golivekitsink: logs of the pion WebRTC stack");
 }
 
-gboolean
-lk_log_enabled (GstDebugLevel level)
+/* Where the categories keep their thresholds. Go reads them there (log.go):
+ * a cgo call per "is this level on?" wakes the Go runtime's monitor thread
+ * (tests/bench/README.md, "CPU"). gst_debug_category_get_threshold is this
+ * same field read. */
+gint *
+lk_debug_threshold (void)
 {
-  return lk_debug != NULL && gst_debug_category_get_threshold (lk_debug) >= level;
+  return lk_debug != NULL ? &lk_debug->threshold : NULL;
+}
+
+gint *
+lk_pion_debug_threshold (void)
+{
+  return lk_pion_debug != NULL ? &lk_pion_debug->threshold : NULL;
 }
 
 void
@@ -28,13 +38,6 @@ lk_log (GstDebugLevel level, GObject * obj, const char *where, const char *msg)
   if (lk_debug == NULL)
     return;
   gst_debug_log (lk_debug, level, "golivekitsink", where, 0, obj, "%s", msg);
-}
-
-gboolean
-lk_pion_log_enabled (GstDebugLevel level)
-{
-  return lk_pion_debug != NULL
-      && gst_debug_category_get_threshold (lk_pion_debug) >= level;
 }
 
 void

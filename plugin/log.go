@@ -7,8 +7,26 @@ import "C"
 
 import (
 	"fmt"
+	"sync/atomic"
 	"unsafe"
 )
+
+// The thresholds of the golivekitsink and golivekit-pion categories, read
+// in place (log.c says why): nil until initLogThresholds.
+var lkThreshold, pionThreshold atomic.Pointer[int32]
+
+// initLogThresholds runs once the categories exist (plugin init).
+func initLogThresholds() {
+	lkThreshold.Store((*int32)(unsafe.Pointer(C.lk_debug_threshold())))
+	pionThreshold.Store((*int32)(unsafe.Pointer(C.lk_pion_debug_threshold())))
+}
+
+func levelOn(threshold *atomic.Pointer[int32], level C.GstDebugLevel) bool {
+	t := threshold.Load()
+	return t != nil && atomic.LoadInt32(t) >= int32(level)
+}
+
+func logEnabled(level C.GstDebugLevel) bool { return levelOn(&lkThreshold, level) }
 
 // logAt writes one line to the golivekitsink debug category; el (may be
 // nil) makes GStreamer prefix the line with the element's name.
@@ -23,7 +41,7 @@ var (
 )
 
 func logFrom(level C.GstDebugLevel, el *C.GstElement, where *C.char, msg string) {
-	if C.lk_log_enabled(level) == 0 {
+	if !logEnabled(level) {
 		return
 	}
 	withCString(msg, func(c *C.char) {
@@ -32,19 +50,19 @@ func logFrom(level C.GstDebugLevel, el *C.GstElement, where *C.char, msg string)
 }
 
 func (e *element) debugf(format string, args ...any) {
-	if C.lk_log_enabled(C.GST_LEVEL_DEBUG) != 0 {
+	if logEnabled(C.GST_LEVEL_DEBUG) {
 		logAt(C.GST_LEVEL_DEBUG, e.gst, fmt.Sprintf(format, args...))
 	}
 }
 
 func (e *element) infof(format string, args ...any) {
-	if C.lk_log_enabled(C.GST_LEVEL_INFO) != 0 {
+	if logEnabled(C.GST_LEVEL_INFO) {
 		logAt(C.GST_LEVEL_INFO, e.gst, fmt.Sprintf(format, args...))
 	}
 }
 
 func (e *element) warnf(format string, args ...any) {
-	if C.lk_log_enabled(C.GST_LEVEL_WARNING) != 0 {
+	if logEnabled(C.GST_LEVEL_WARNING) {
 		logAt(C.GST_LEVEL_WARNING, e.gst, fmt.Sprintf(format, args...))
 	}
 }
@@ -55,7 +73,7 @@ func (e *element) warnf(format string, args ...any) {
 type sessionLogger struct{ el *C.GstElement }
 
 func (l sessionLogger) logf(level C.GstDebugLevel, format string, args []any) {
-	if C.lk_log_enabled(level) != 0 {
+	if logEnabled(level) {
 		logFrom(level, l.el, sessionWhere, fmt.Sprintf(format, args...))
 	}
 }

@@ -28,7 +28,7 @@ type pionLogger struct {
 }
 
 func (l pionLogger) log(level C.GstDebugLevel, msg string) {
-	if C.lk_pion_log_enabled(level) == 0 {
+	if !levelOn(&pionThreshold, level) {
 		return
 	}
 	withCString(l.scope+": "+msg, func(c *C.char) {
@@ -37,7 +37,7 @@ func (l pionLogger) log(level C.GstDebugLevel, msg string) {
 }
 
 func (l pionLogger) logf(level C.GstDebugLevel, format string, args []any) {
-	if C.lk_pion_log_enabled(level) != 0 {
+	if levelOn(&pionThreshold, level) {
 		l.log(level, fmt.Sprintf(format, args...))
 	}
 }

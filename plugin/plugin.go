@@ -38,6 +38,7 @@ func goLkPluginInit(plugin *C.GstPlugin) (ok C.int) {
 		}
 	}()
 	C.lk_debug_init()
+	initLogThresholds()
 	signallerType = glib.RegisterGoType("GstGoLiveKitSignaller", &signaller{}, glib.ExtendsObject)
 	if signallerType == 0 || !registerPadClasses() || !registerTextPadClass() {
 		return 0
