@@ -55,8 +55,9 @@ type Layer struct {
 	spec LayerSpec
 	rid  string // "" when the track is not simulcast
 
-	mu         sync.Mutex // serialises WriteFrame (packetizer state, local)
+	mu         sync.Mutex // serialises WriteFrame (packetizer state, paramSets, local)
 	packetizer *lkrtp.Packetizer
+	paramSets  lkrtp.ParameterSets // H.264: SPS and PPS in front of every IDR
 	local      *webrtc.TrackLocalStaticRTP
 
 	// enabled is dynacast: false while no subscriber wants this layer.
@@ -162,6 +163,13 @@ func (l *Layer) Sending() bool { return l.enabled.Load() }
 // can flow again.
 func (l *Layer) WriteFrame(frame []byte, pts time.Duration) error {
 	t := l.t
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if t.spec.Codec == lkrtp.CodecH264 {
+		// Before the drops below: the parameter sets may come only in a
+		// frame sent while the track is not flowing yet.
+		frame = l.paramSets.Fill(frame)
+	}
 	if t.muted.Load() {
 		t.stats.framesMuted.Add(1)
 		return nil
@@ -175,8 +183,6 @@ func (l *Layer) WriteFrame(frame []byte, pts time.Duration) error {
 		t.stats.framesDropped.Add(1)
 		return nil
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	if t.closed.Load() {
 		return ErrClosed
 	}
