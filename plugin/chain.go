@@ -69,6 +69,33 @@ var chainTable = []chainSpec{
 	{media: "audio/x-opus", codec: rtp.CodecOpus, sinkCaps: "audio/x-opus"},
 }
 
+// h264Parsed is the chain for H.264 that already comes in access units of
+// byte-stream: the appsink takes it as it is. A second h264parse behind the
+// upstream one parsed every access unit again (its cost: tests/bench/README.md,
+// "CPU"); what it still did, parameter sets in front of every IDR
+// (config-interval=-1), the session does
+// (rtp.ParameterSets). The pads offer these caps first (trampolines.c), so
+// an upstream h264parse picks them. Its own key: caps that leave this form
+// get the parser chain back (and a new track, like any change of chain).
+var h264Parsed = chainSpec{key: "video/x-h264 (byte-stream, au)", media: "video/x-h264",
+	codec: rtp.CodecH264, sinkCaps: h264AU}
+
+// encodedChain is the chain for encoded caps: the table's, or h264Parsed.
+func encodedChain(ci capsInfo) *chainSpec {
+	if ci.media == h264Parsed.media && capsIsSubset(ci.str, h264AU) {
+		return &h264Parsed
+	}
+	return lookupChain(ci.media)
+}
+
+func capsIsSubset(caps, of string) bool {
+	ok := false
+	withCString(caps, func(c *C.char) {
+		withCString(of, func(o *C.char) { ok = C.lk_caps_is_subset(c, o) != 0 })
+	})
+	return ok
+}
+
 // eosOnlyChain is used when EOS arrives on a pad that never had caps: a
 // bare appsink, so that GstBin still sees a sink go EOS.
 var eosOnlyChain = chainSpec{key: "(eos)", media: "(eos)", sinkCaps: "ANY"}

@@ -66,6 +66,7 @@ GstState lk_element_state(GstElement *el);
 gboolean lk_object_is_a(gpointer obj, GType t);
 char **lk_caps_split(const char *caps_str);
 gboolean lk_structure_has_field(const char *structure, const char *field);
+gboolean lk_caps_is_subset(const char *caps, const char *of);
 void lk_post_structure(GstElement *el, const char *structure);
 
 /* participant.c */

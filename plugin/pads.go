@@ -219,7 +219,7 @@ func (p *sinkPad) onCaps(ci capsInfo) bool {
 			return false
 		}
 	} else {
-		cs = lookupChain(ci.media)
+		cs = encodedChain(ci)
 	}
 	if cs == nil || cs.codec.IsVideo() != p.video {
 		postWarning(e.gst, C.lk_stream_error_quark(), C.GST_STREAM_ERROR_WRONG_TYPE,

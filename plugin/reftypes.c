@@ -275,6 +275,22 @@ lk_caps_split (const char *caps_str)
   return (char **) g_ptr_array_free (out, FALSE);
 }
 
+/* Whether every format of caps is one of of's: caps strings in, so that Go
+ * need not hold GstCaps. FALSE when either does not parse. */
+gboolean
+lk_caps_is_subset (const char *caps, const char *of)
+{
+  GstCaps *a = gst_caps_from_string (caps);
+  GstCaps *b = gst_caps_from_string (of);
+  gboolean res = a != NULL && b != NULL && gst_caps_is_subset (a, b);
+
+  if (a != NULL)
+    gst_caps_unref (a);
+  if (b != NULL)
+    gst_caps_unref (b);
+  return res;
+}
+
 gboolean
 lk_structure_has_field (const char *structure, const char *field)
 {

@@ -121,9 +121,12 @@ lk_query_is_accept_caps (GstQuery * q)
 }
 
 /* Raw formats the encoders take without conversion, offered first so that
- * e.g. videotestsrc does not settle on a 64-bit RGB format. */
-#define PREFERRED_RAW "video/x-raw, format=(string)I420; " \
-  "audio/x-raw, format=(string)S16LE, rate=(int)48000"
+ * e.g. videotestsrc does not settle on a 64-bit RGB format; and H.264 in
+ * the form the appsink takes without a parser of ours (chain.go,
+ * h264Parsed), so that an upstream h264parse does not pick avc. */
+#define PREFERRED_CAPS "video/x-raw, format=(string)I420; " \
+  "audio/x-raw, format=(string)S16LE, rate=(int)48000; " \
+  "video/x-h264, stream-format=(string)byte-stream, alignment=(string)au"
 
 /* Without a target, answer caps questions from the pad template (with the
  * preferred raw formats first). */
@@ -131,7 +134,7 @@ void
 lk_query_answer_template (GstPad * pad, GstQuery * q)
 {
   GstCaps *plain = gst_pad_get_pad_template_caps (pad);
-  GstCaps *pref = gst_caps_from_string (PREFERRED_RAW);
+  GstCaps *pref = gst_caps_from_string (PREFERRED_CAPS);
   GstCaps *templ = gst_caps_intersect_full (pref, plain,
       GST_CAPS_INTERSECT_FIRST);
 
