@@ -71,12 +71,12 @@ var chainTable = []chainSpec{
 
 // h264Parsed is the chain for H.264 that already comes in access units of
 // byte-stream: the appsink takes it as it is. A second h264parse behind the
-// upstream one parsed every access unit again (its cost: tests/bench/README.md,
-// "CPU"); what it still did, parameter sets in front of every IDR
-// (config-interval=-1), the session does
-// (rtp.ParameterSets). The pads offer these caps first (trampolines.c), so
-// an upstream h264parse picks them. Its own key: caps that leave this form
-// get the parser chain back (and a new track, like any change of chain).
+// upstream one parsed every access unit again (its cost:
+// tests/bench/README.md, "CPU"); what it still did, parameter sets in front
+// of every IDR (config-interval=-1), the session does (rtp.ParameterSets).
+// The pads offer these caps first (trampolines.c), so an upstream h264parse
+// picks them. Its own key: caps that leave this form get the parser chain
+// back (and a new track, like any change of chain).
 var h264Parsed = chainSpec{key: "video/x-h264 (byte-stream, au)", media: "video/x-h264",
 	codec: rtp.CodecH264, sinkCaps: h264AU}
 
