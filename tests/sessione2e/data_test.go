@@ -137,16 +137,7 @@ func startThroughProxy(t *testing.T, srv *harness.Server, room string, edit func
 	if edit != nil {
 		edit(&cfg)
 	}
-	s, err := session.New(cfg, ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Start()
-	t.Cleanup(s.Close)
-	tr, err := s.AddTrack(session.TrackSpec{Name: "video_0", Codec: rtp.CodecVP8, Width: 320, Height: 240})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, tr := startPublisher(t, cfg, ev, rtp.CodecVP8)
 	pump(t, tr)
 	ev.waitState(0, 15*time.Second, isState(session.StateConnected))
 	// Steady state first: a resume right after the join can find the

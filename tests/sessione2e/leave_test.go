@@ -29,17 +29,8 @@ func TestLeavePolicyRowsAgainstARealServer(t *testing.T) {
 		t.Run(r.Name(), func(t *testing.T) {
 			proxy := harness.NewSigProxy(t, srv.URL())
 			ev := newEvents(t)
-			s, err := session.New(session.Config{URL: proxy.URL(), APIKey: srv.APIKey(), APISecret: srv.Secret(),
-				Room: "leave-policy", Identity: "pub-" + string(rune('a'+n)), Logger: testLogger{t}}, ev)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s.Start()
-			t.Cleanup(s.Close)
-			tr, err := s.AddTrack(session.TrackSpec{Name: "video_0", Codec: rtp.CodecVP8, Width: 320, Height: 240})
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, tr := startPublisher(t, session.Config{URL: proxy.URL(), APIKey: srv.APIKey(), APISecret: srv.Secret(),
+				Room: "leave-policy", Identity: "pub-" + string(rune('a'+n)), Logger: testLogger{t}}, ev, rtp.CodecVP8)
 			pump(t, tr)
 			first, _ := ev.waitState(0, 15*time.Second, isState(session.StateConnected))
 			// Steady state first: a resume within ~20 ms of the join can find

@@ -26,17 +26,8 @@ func TestIDRsGetTheParameterSetsTheyLack(t *testing.T) {
 	forEachVersion(t, func(t *testing.T, version string) {
 		srv := harness.StartServer(t, harness.ServerOptions{Version: version})
 		room := "paramsets-" + version
-		s, err := session.New(session.Config{URL: srv.URL(), APIKey: srv.APIKey(), APISecret: srv.Secret(),
-			Room: room, Identity: "pub", Logger: testLogger{t}}, newEvents(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.Start()
-		t.Cleanup(s.Close)
-		tr, err := s.AddTrack(session.TrackSpec{Name: "video_0", Codec: rtp.CodecH264, Width: 320, Height: 240})
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, tr := startPublisher(t, session.Config{URL: srv.URL(), APIKey: srv.APIKey(), APISecret: srv.Secret(),
+			Room: room, Identity: "pub", Logger: testLogger{t}}, newEvents(t), rtp.CodecH264)
 		stop := make(chan struct{})
 		done := make(chan struct{})
 		go func() {

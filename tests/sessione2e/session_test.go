@@ -39,20 +39,26 @@ func publish(t *testing.T, version string, cfg func(*session.Config)) *world {
 		cfg(&c)
 	}
 	w.ev = newEvents(t)
-	s, err := session.New(c, w.ev)
+	w.s, w.tr = startPublisher(t, c, w.ev, rtp.CodecVP8)
+	pump(t, w.tr)
+	return w
+}
+
+// startPublisher starts a session with cfg and h and adds one 320x240
+// video track of codec; the session closes with the test.
+func startPublisher(t *testing.T, cfg session.Config, h session.Handler, codec rtp.Codec) (*session.Session, *session.Track) {
+	t.Helper()
+	s, err := session.New(cfg, h)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.s = s
 	s.Start()
 	t.Cleanup(s.Close)
-	tr, err := s.AddTrack(session.TrackSpec{Name: "video_0", Codec: rtp.CodecVP8, Width: 320, Height: 240})
+	tr, err := s.AddTrack(session.TrackSpec{Name: "video_0", Codec: codec, Width: 320, Height: 240})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.tr = tr
-	pump(t, tr)
-	return w
+	return s, tr
 }
 
 func (w *world) waitMedia(t *testing.T) {
