@@ -129,8 +129,23 @@ func (h *host) stop() {
 		h.quit()
 	}
 	if h.t.Failed() {
-		h.t.Logf("host output:\n%s\n--- debug log tail:\n%s", h.output(), tail(h.debugLog(), 60))
+		// The element's own lines first: pion's fill the plain tail, and a
+		// recovery's story (why a resume became a reconnect) is in these.
+		h.t.Logf("host output:\n%s\n--- golivekitsink lines of the debug log (last 100):\n%s\n--- debug log tail:\n%s",
+			h.output(), tail(elementLines(h.debugLog()), 100), tail(h.debugLog(), 60))
 	}
+}
+
+// elementLines are the lines of the golivekitsink debug category (not
+// golivekit-pion's) in a GStreamer debug log.
+func elementLines(log string) string {
+	var out []string
+	for _, l := range strings.Split(log, "\n") {
+		if strings.Contains(l, " golivekitsink golivekitsink:") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 func isClosed(c chan struct{}) bool {
