@@ -129,7 +129,7 @@ lk_query_is_accept_caps (GstQuery * q)
   "video/x-h264, stream-format=(string)byte-stream, alignment=(string)au"
 
 /* Without a target, answer caps questions from the pad template (with the
- * preferred raw formats first). */
+ * preferred formats of PREFERRED_CAPS first). */
 void
 lk_query_answer_template (GstPad * pad, GstQuery * q)
 {

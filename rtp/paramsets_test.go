@@ -5,12 +5,11 @@ import (
 	"testing"
 )
 
-func annexB4(nalus ...[]byte) []byte {
-	var b []byte
-	for _, n := range nalus {
-		b = append(append(b, 0, 0, 0, 1), n...)
-	}
-	return b
+// withSets is what Fill makes of au: sps and pps, each after a 4-byte start
+// code, in front of it.
+func withSets(sps, pps, au []byte) []byte {
+	out := append(append([]byte{0, 0, 0, 1}, sps...), 0, 0, 0, 1)
+	return append(append(out, pps...), au...)
 }
 
 func TestParameterSetsFill(t *testing.T) {
@@ -23,33 +22,33 @@ func TestParameterSetsFill(t *testing.T) {
 
 	var c ParameterSets
 	// Before any parameter set is known an IDR goes out as it is.
-	if got := c.Fill(annexB4(aud, idr)); !bytes.Equal(got, annexB4(aud, idr)) {
+	if got := c.Fill(annexB(aud, idr)); !bytes.Equal(got, annexB(aud, idr)) {
 		t.Fatalf("IDR without known sets changed: %x", got)
 	}
 	// An IDR with its sets is left alone, and the sets are kept.
-	full := annexB4(aud, sps, pps, idr)
+	full := annexB(aud, sps, pps, idr)
 	if got := c.Fill(full); &got[0] != &full[0] {
 		t.Fatalf("complete IDR AU copied")
 	}
 	// Non-IDR AUs are never changed.
-	p := annexB4(aud, slice)
+	p := annexB(aud, slice)
 	if got := c.Fill(p); &got[0] != &p[0] {
 		t.Fatalf("P frame changed")
 	}
 	// A later IDR without sets gets the kept ones in front.
-	want := annexB4(sps, pps, aud, idr)
-	if got := c.Fill(annexB4(aud, idr)); !bytes.Equal(got, want) {
+	want := withSets(sps, pps, annexB(aud, idr))
+	if got := c.Fill(annexB(aud, idr)); !bytes.Equal(got, want) {
 		t.Fatalf("IDR without sets:\n got %x\nwant %x", got, want)
 	}
 	// A new SPS replaces the kept one, from any AU.
-	c.Fill(annexB4(sps2, slice))
-	want = annexB4(sps2, pps, idr)
-	if got := c.Fill(annexB4(idr)); !bytes.Equal(got, want) {
+	c.Fill(annexB(sps2, slice))
+	want = withSets(sps2, pps, annexB(idr))
+	if got := c.Fill(annexB(idr)); !bytes.Equal(got, want) {
 		t.Fatalf("after a new SPS:\n got %x\nwant %x", got, want)
 	}
 	// Sets after the first slice do not count for that AU.
-	want = annexB4(sps2, pps, idr, sps, pps)
-	if got := c.Fill(annexB4(idr, sps, pps)); !bytes.Equal(got, want) {
+	want = withSets(sps2, pps, annexB(idr, sps, pps))
+	if got := c.Fill(annexB(idr, sps, pps)); !bytes.Equal(got, want) {
 		t.Fatalf("sets after the slice:\n got %x\nwant %x", got, want)
 	}
 }
