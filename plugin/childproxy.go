@@ -19,7 +19,7 @@ import (
 // its own reference (go-gst does not add one, docs/architecture.md, "go-gst v1.4.0").
 // Children count/index stay GstBin's.
 func (e *element) GetChildByName(self *gst.ChildProxy, name string) (ret *glib.Object) {
-	defer recoverToBus(e.gst, "child-proxy")
+	defer returnToC(e.gst, "child-proxy")
 	if name == "signaller" {
 		e.mu.Lock()
 		defer e.mu.Unlock()

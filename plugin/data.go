@@ -24,6 +24,7 @@ func goLkPublishData(el *C.GstElement, data unsafe.Pointer, size C.size_t, topic
 			reportPanic(el, "publish-data", r)
 			ok = 0
 		}
+		yieldP()
 	}()
 	e := fromC(el)
 	if e == nil {

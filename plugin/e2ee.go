@@ -85,6 +85,7 @@ func goLkSetE2EEKey(el *C.GstElement, data unsafe.Pointer, size C.size_t, index 
 			reportPanic(el, "set-e2ee-key", r)
 			ok = 0
 		}
+		yieldP()
 	}()
 	e := fromC(el)
 	if e == nil {

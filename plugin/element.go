@@ -57,7 +57,7 @@ func (e *element) ClassInit(klass *glib.ObjectClass) {
 // Constructed creates the signaller (not in InstanceInit: go-glib holds its
 // registration lock there, docs/architecture.md, "go-gst v1.4.0") and marks the bin a sink.
 func (e *element) Constructed(o *glib.Object) {
-	defer recoverToBus(nil, "constructed")
+	defer returnToC(nil, "constructed")
 	e.gst = (*C.GstElement)(o.Unsafe())
 	obj, err := glib.NewObjectWithProperties(signallerType, nil)
 	if err != nil {
@@ -88,6 +88,7 @@ func (e *element) ChangeState(self *gst.Element, t gst.StateChange) (ret gst.Sta
 			reportPanic(e.gst, "change-state", r)
 			ret = gst.StateChangeFailure
 		}
+		yieldP()
 	}()
 	testPanic("change-state")
 	switch t {

@@ -14,11 +14,11 @@ import (
 )
 
 // Go functions called from trampolines.c and gobject.c. Each recovers
-// panics into a bus ERROR.
+// panics into a bus ERROR and yields the P before it returns (yieldP).
 
 //export goLkHandleDelete
 func goLkHandleDelete(h C.uintptr_t) {
-	defer recoverToBus(nil, "handle-delete")
+	defer returnToC(nil, "handle-delete")
 	cgo.Handle(h).Delete()
 }
 
@@ -30,6 +30,7 @@ func goLkPadCaps(h C.uintptr_t, name, features *C.char, width, height, fpsN, fps
 			reportPanic(padElement(p), "caps event", r)
 			ok = 0
 		}
+		yieldP()
 	}()
 	p = cgo.Handle(h).Value().(*sinkPad)
 	testPanic("caps event")
@@ -51,6 +52,7 @@ func goLkPadEOS(h C.uintptr_t) {
 		if r := recover(); r != nil {
 			reportPanic(padElement(p), "eos event", r)
 		}
+		yieldP()
 	}()
 	p = cgo.Handle(h).Value().(*sinkPad)
 	p.onEOS()
@@ -66,6 +68,7 @@ func goLkPadStreamStart(h C.uintptr_t) (afterEOS C.int) {
 		if r := recover(); r != nil {
 			reportPanic(padElement(p), "stream-start event", r)
 		}
+		yieldP()
 	}()
 	p = cgo.Handle(h).Value().(*sinkPad)
 	if p.onStreamStart() {
@@ -74,8 +77,18 @@ func goLkPadStreamStart(h C.uintptr_t) (afterEOS C.int) {
 	return 0
 }
 
+// goLkSample is an appsink's new-sample when the streaming thread calls
+// into Go itself (no sample ring: samplequeue.go).
+//
 //export goLkSample
-func goLkSample(h C.uintptr_t, data unsafe.Pointer, size C.size_t, pts C.int64_t, header, key C.int) (ret C.int) {
+func goLkSample(h C.uintptr_t, data unsafe.Pointer, size C.size_t, pts C.int64_t, header, key C.int) C.int {
+	defer yieldP()
+	return takeSample(h, data, size, pts, header, key)
+}
+
+// takeSample sends one appsink sample; the sample ring's reader calls it
+// directly.
+func takeSample(h C.uintptr_t, data unsafe.Pointer, size C.size_t, pts C.int64_t, header, key C.int) (ret C.int) {
 	var ctx *sinkCtx
 	defer func() {
 		if r := recover(); r != nil {
@@ -112,7 +125,7 @@ func goLkSample(h C.uintptr_t, data unsafe.Pointer, size C.size_t, pts C.int64_t
 
 //export goLkSinkEOS
 func goLkSinkEOS(h C.uintptr_t) {
-	defer recoverToBus(nil, "appsink eos")
+	defer returnToC(nil, "appsink eos")
 	ctx := cgo.Handle(h).Value().(*sinkCtx)
 	ctx.pad.e.debugf("%s: EOS reached the appsink", ctx.pad.name)
 }
@@ -124,6 +137,7 @@ func goLkSimulate(el *C.GstElement, name *C.char) (ok C.gboolean) {
 			reportPanic(el, "simulate-scenario", r)
 			ok = 0
 		}
+		yieldP()
 	}()
 	e := fromC(el)
 	if e == nil {

@@ -38,13 +38,13 @@ func (*padObject[K]) ClassInit(klass *glib.ObjectClass) {
 func (o *padObject[K]) pad() *sinkPad { return &o.sinkPad }
 
 func (o *padObject[K]) SetProperty(self *glib.Object, id uint, v *glib.Value) {
-	defer recoverToBus(padElement(&o.sinkPad), "pad set-property")
+	defer returnToC(padElement(&o.sinkPad), "pad set-property")
 	var k K
 	setProperty(k.properties(), &o.sinkPad, o.sinkPad.lockProps, id, v)
 }
 
 func (o *padObject[K]) GetProperty(self *glib.Object, id uint) *glib.Value {
-	defer recoverToBus(padElement(&o.sinkPad), "pad get-property")
+	defer returnToC(padElement(&o.sinkPad), "pad get-property")
 	var k K
 	return getProperty(k.properties(), &o.sinkPad, o.sinkPad.lockProps, id)
 }

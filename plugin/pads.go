@@ -64,7 +64,7 @@ type sinkPad struct {
 // RequestNewPad creates video_N / audio_N: the requested name when one is
 // given (lk.video_5), else the next free number of the template.
 func (e *element) RequestNewPad(self *gst.Element, templ *gst.PadTemplate, name string, caps *gst.Caps) (ret *gst.Pad) {
-	defer recoverToBus(e.gst, "request-new-pad")
+	defer returnToC(e.gst, "request-new-pad")
 	testPanic("request-new-pad")
 	if strings.HasPrefix(templ.Name(), "text") {
 		return e.requestTextPad(templ)
@@ -138,7 +138,7 @@ func padName(prefix, requested string, next *uint) (string, error) {
 
 // ReleasePad unpublishes the pad's track, removes its chain and the pad.
 func (e *element) ReleasePad(self *gst.Element, pad *gst.Pad) {
-	defer recoverToBus(e.gst, "release-pad")
+	defer returnToC(e.gst, "release-pad")
 	ghost := (*C.GstPad)(pad.Unsafe())
 	if e.releaseTextPad(ghost) {
 		return

@@ -93,7 +93,7 @@ func (e *element) lock() func() {
 }
 
 func (e *element) SetProperty(self *glib.Object, id uint, v *glib.Value) {
-	defer recoverToBus(e.gst, "set-property")
+	defer returnToC(e.gst, "set-property")
 	// GST_PARAM_MUTABLE_READY is a promise gst-inspect shows; GObject
 	// does not keep it, so the element refuses such writes itself.
 	if id < uint(len(elementProperties)) && elementProperties[id].flags&pReady != 0 {
@@ -107,7 +107,7 @@ func (e *element) SetProperty(self *glib.Object, id uint, v *glib.Value) {
 }
 
 func (e *element) GetProperty(self *glib.Object, id uint) *glib.Value {
-	defer recoverToBus(e.gst, "get-property")
+	defer returnToC(e.gst, "get-property")
 	return getProperty(elementProperties, e, e.lock, id)
 }
 

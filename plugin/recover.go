@@ -8,6 +8,7 @@ import "C"
 
 import (
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"unsafe"
 )
@@ -33,6 +34,27 @@ func recoverToBus(el *C.GstElement, where string) {
 		reportPanic(el, where, r)
 	}
 }
+
+// returnToC is recoverToBus for a function entered from C (an export or a
+// go-gst vfunc), which then yields the P before going back: defer
+// returnToC(el, "where"). Entries that recover themselves call yieldP last.
+func returnToC(el *C.GstElement, where string) {
+	if r := recover(); r != nil {
+		reportPanic(el, where, r)
+	}
+	yieldP()
+}
+
+// yieldP lets the goroutines that wait for the runtime's only P
+// (cshared/runtime.go) run before a thread entered from C goes back to C.
+// That thread keeps the P while it runs C code, and the runtime takes it
+// back only once the thread has stayed out of Go for a whole tick of its
+// monitor (up to 10 ms). An application calling publish-data back to back,
+// and sleeping a few ms after each refusal, so kept the P for seconds:
+// the goroutines the network woke (signalling, ICE, SCTP) got a turn only
+// now and then, and a resume's ICE restart failed
+// (tests/plugin/hostcalls_test.go). Gosched queues the caller behind them.
+func yieldP() { runtime.Gosched() }
 
 func withCString(s string, f func(*C.char)) {
 	c := C.CString(s)

@@ -54,7 +54,7 @@ func drainSamples(wake syscall.RawConn) {
 	for {
 		for h := atomic.LoadUint32(head); next != h; next++ {
 			s := &r.slots[next%C.LK_RING_SLOTS]
-			goLkSample(s.handle, unsafe.Pointer(s._map.data), s._map.size, s.pts, C.int(s.header), C.int(s.key))
+			takeSample(s.handle, unsafe.Pointer(s._map.data), s._map.size, s.pts, C.int(s.header), C.int(s.key))
 			atomic.StoreUint32(tail, next+1)
 			if atomic.LoadUint32(waiters) != 0 {
 				*(*uint64)(unsafe.Pointer(&buf[0])) = 1

@@ -125,12 +125,12 @@ func (s *signaller) lock() func() {
 }
 
 func (s *signaller) SetProperty(self *glib.Object, id uint, v *glib.Value) {
-	defer recoverToBus(nil, "signaller set-property")
+	defer returnToC(nil, "signaller set-property")
 	setProperty(signallerProperties, s, s.lock, id, v)
 }
 
 func (s *signaller) GetProperty(self *glib.Object, id uint) *glib.Value {
-	defer recoverToBus(nil, "signaller get-property")
+	defer returnToC(nil, "signaller get-property")
 	return getProperty(signallerProperties, s, s.lock, id)
 }
 

@@ -55,12 +55,12 @@ func (*textPadObject) New() glib.GoObjectSubclass {
 func (*textPadObject) ClassInit(klass *glib.ObjectClass) { installProperties(klass, textPadProperties) }
 
 func (o *textPadObject) SetProperty(self *glib.Object, id uint, v *glib.Value) {
-	defer recoverToBus(nil, "text pad set-property")
+	defer returnToC(nil, "text pad set-property")
 	setProperty(textPadProperties, &o.textPad, o.lock, id, v)
 }
 
 func (o *textPadObject) GetProperty(self *glib.Object, id uint) *glib.Value {
-	defer recoverToBus(nil, "text pad get-property")
+	defer returnToC(nil, "text pad get-property")
 	return getProperty(textPadProperties, &o.textPad, o.lock, id)
 }
 
@@ -147,6 +147,7 @@ func goLkTextSample(h C.uintptr_t, data unsafe.Pointer, size C.size_t, media, fo
 			}
 			ret = C.GST_FLOW_ERROR
 		}
+		yieldP()
 	}()
 	p = cgo.Handle(h).Value().(*textPad)
 	raw := C.GoStringN((*C.char)(data), C.int(size))

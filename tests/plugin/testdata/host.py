@@ -374,6 +374,18 @@ def command(line):
                     break
                 time.sleep(0.005)  # as an application waits for the recovery
         say("BURST queued=%d first-refused=%d refusals=%d" % (queued, first_refused, refusals))
+    elif cmd == "hammer":  # hammer SECONDS BACKOFF_MS TOPIC: reliable publish-data back to back for SECONDS, sleeping BACKOFF_MS after a refusal
+        seconds, backoff, topic = rest.split()
+        accepted, refused, i = 0, 0, 0
+        end = time.monotonic() + float(seconds)
+        while time.monotonic() < end:
+            if sink.emit("publish-data", GLib.Bytes.new(str(i).encode()), topic, True, None):
+                accepted += 1
+                i += 1
+            else:
+                refused += 1
+                time.sleep(float(backoff) / 1000)
+        say("HAMMER accepted=%d refused=%d" % (accepted, refused))
     elif cmd == "eprop":  # eprop NAME VALUE: an element property from its string form
         name, value = rest.split(None, 1)
         ps = sink.find_property(name)
