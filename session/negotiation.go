@@ -26,8 +26,18 @@ func (s *Session) negotiate() {
 		p.again = true
 		return
 	}
-	if p.pc.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
-		_ = p.pc.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback})
+	if pending := p.pc.PendingLocalDescription(); pending != nil && pending.Type == webrtc.SDPTypeOffer {
+		// The answer to our last offer went down with the old socket (a
+		// resume cleared offering). pion (v4.2) cannot roll a local offer
+		// back, and a new one is refused in have-local-offer: send that
+		// offer again, and make the one this call is for once it is answered.
+		s.offerID++
+		p.offering = true
+		p.again = true
+		if err := s.send(&livekit.SignalRequest{Message: &livekit.SignalRequest_Offer{Offer: toProtoSD(*pending, s.offerID)}}); err != nil {
+			s.log.Warnf("sending the offer again: %v", err)
+		}
+		return
 	}
 	offer, err := p.pc.CreateOffer(&webrtc.OfferOptions{ICERestart: p.restart})
 	if err == nil {

@@ -6,11 +6,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/golivekitsink/golivekitsink/rtp"
 	"github.com/golivekitsink/golivekitsink/signaller"
 	"github.com/golivekitsink/golivekitsink/signaller/signallertest"
 	"github.com/livekit/protocol/livekit"
+	"github.com/pion/webrtc/v4"
 )
 
 // Recovery driven through the fake LiveKit server: what the session asks
@@ -129,6 +131,64 @@ func TestSocketDropResumesTheSameParticipant(t *testing.T) {
 		if r.GetAddTrack() != nil {
 			t.Fatalf("the resumed session asked to publish again: %v", r)
 		}
+	}
+}
+
+// An offer whose answer went down with the socket is made again after the
+// resume, on the same participant. pion cannot roll a local offer back, so
+// the session sends the pending offer again first (before, negotiating
+// failed on "have-local-offer->SetLocal(offer)" and the resume became a
+// full reconnect).
+func TestAnOfferLostWithTheSocketIsMadeAgainAfterTheResume(t *testing.T) {
+	srv := newFake(t, signallertest.Options{})
+	s, w, conn, first := connected(t, srv, nil)
+	conn.HoldOffers(true)
+	offers := func(c *signallertest.Conn) int {
+		n := 0
+		for _, r := range c.Requests() {
+			if r.GetOffer() != nil {
+				n++
+			}
+		}
+		return n
+	}
+	before := offers(conn)
+	if _, err := s.AddTrack(TrackSpec{Name: "video_0", Codec: rtp.CodecVP8, Width: 320, Height: 240}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(waitLong); offers(conn) == before; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no offer for the new track within %s", waitLong)
+		}
+	}
+	from := w.count()
+	conn.Drop()
+	c := srv.WaitConnects(2, waitLong)[1]
+	if !c.Reconnect {
+		t.Fatalf("after the drop: %+v, want a resume", c)
+	}
+	back, next := w.waitState(t, from, StateConnected)
+	for back.TrackSIDs["video_0"] == "" {
+		back, next = w.waitState(t, next, StateConnected)
+	}
+	if back.ParticipantSID != first.ParticipantSID {
+		t.Fatalf("resumed as %s, was %s", back.ParticipantSID, first.ParticipantSID)
+	}
+	c.Conn.WaitRequest(waitLong, func(r *livekit.SignalRequest) bool { return r.GetOffer() != nil })
+	for deadline := time.Now().Add(waitLong); ; time.Sleep(10 * time.Millisecond) {
+		var st webrtc.SignalingState
+		if err := s.call(func(s *Session) error { st = s.pc.pc.SignalingState(); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if st == webrtc.SignalingStateStable {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the publisher is %s %s after the resume, want stable", st, waitLong)
+		}
+	}
+	if n := len(srv.Connects()); n != 2 {
+		t.Fatalf("%d connects, want 2 (the join and one resume)", n)
 	}
 }
 

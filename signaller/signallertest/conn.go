@@ -26,7 +26,8 @@ type Conn struct {
 	requests  []*livekit.SignalRequest // everything but pings
 	pings     int
 	mute      bool
-	closeCode int // close frame code received from the client
+	hold      bool // offers are recorded, not answered
+	closeCode int  // close frame code received from the client
 }
 
 func newConn(s *Server, ws *websocket.Conn) *Conn {
@@ -97,6 +98,14 @@ func (c *Conn) Done() <-chan struct{} { return c.done }
 func (c *Conn) SetMute(mute bool) {
 	c.s.mu.Lock()
 	c.mute = mute
+	c.s.mu.Unlock()
+}
+
+// HoldOffers makes the socket record the offers it gets without answering
+// them: an answer lost with the socket.
+func (c *Conn) HoldOffers(hold bool) {
+	c.s.mu.Lock()
+	c.hold = hold
 	c.s.mu.Unlock()
 }
 
@@ -199,7 +208,7 @@ func (c *Conn) handle(req *livekit.SignalRequest) {
 		}
 	}
 	var peer *answerer
-	if p != nil {
+	if p != nil && (req.GetOffer() == nil || !c.hold) {
 		peer = p.peer
 	}
 	s.mu.Unlock()
