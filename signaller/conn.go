@@ -20,6 +20,9 @@ const (
 	defaultDialTimeout = 10 * time.Second
 	writeTimeout       = 5 * time.Second
 	closeFrameTimeout  = time.Second
+	// leaveTimeout bounds how long Leave waits for the server to close its
+	// side; livekit-server does so a few ms after it read the Leave.
+	leaveTimeout = 500 * time.Millisecond
 	// messageBuffer lets the reader run ahead of a slow consumer a little;
 	// beyond that it blocks (backpressure) until Close.
 	messageBuffer = 64
@@ -55,12 +58,19 @@ type Conn struct {
 
 	writeMu sync.Mutex // gorilla allows one concurrent writer
 
-	mu      sync.Mutex // guards started, err
+	mu      sync.Mutex // guards started, reading, err
 	started bool
+	reading bool // the reader goroutine was started
 	err     error
 
 	closeOnce sync.Once
 	wg        sync.WaitGroup
+
+	// leaving is closed by Leave: the reader then drops what comes, and
+	// the server's closing of the socket ends the connection as ours.
+	leaving    chan struct{}
+	leaveOnce  sync.Once
+	readerDone chan struct{}
 
 	rtt      atomic.Int64 // nanoseconds
 	lastRecv atomic.Int64 // unix nanoseconds of the last frame received
@@ -133,10 +143,12 @@ func Dial(ctx context.Context, o DialOptions) (*Conn, *livekit.SignalResponse, e
 	log.Debugf("signaller: first message %T", first.GetMessage())
 
 	c := &Conn{
-		ws:   ws,
-		log:  log,
-		msgs: make(chan *livekit.SignalResponse, messageBuffer),
-		done: make(chan struct{}),
+		ws:         ws,
+		log:        log,
+		msgs:       make(chan *livekit.SignalResponse, messageBuffer),
+		done:       make(chan struct{}),
+		leaving:    make(chan struct{}),
+		readerDone: make(chan struct{}),
 	}
 	c.lastRecv.Store(time.Now().UnixNano())
 	ws.SetPingHandler(func(data string) error {
@@ -166,6 +178,7 @@ func (c *Conn) Start(pingInterval, pingTimeout time.Duration) {
 		return
 	}
 	c.started = true
+	c.reading = true
 	c.lastRecv.Store(time.Now().UnixNano())
 	c.wg.Add(2)
 	go c.readLoop()
@@ -208,7 +221,11 @@ func (c *Conn) Send(req *livekit.SignalRequest) error {
 	if err != nil {
 		// A failed or timed-out write leaves gorilla's conn unusable.
 		err = fmt.Errorf("signaller: write: %w", err)
-		c.shutdown(err)
+		if c.isLeaving() {
+			c.shutdown(ErrClosedByUs) // a write after our close frame
+		} else {
+			c.shutdown(err)
+		}
 		return err
 	}
 	return nil
@@ -223,7 +240,13 @@ func (c *Conn) Close() error {
 	return nil
 }
 
-// Leave tells the server we are going (best effort), then closes.
+// Leave tells the server we are going (best effort), then closes: after
+// the WebSocket closing handshake, or leaveTimeout. Closing the socket at
+// once lost the Leave now and then (tests/sessione2e/leaveatjoin_test.go):
+// right after a join the server is still writing to us, our close with
+// its frames unread resets the connection, and livekit-server's writer,
+// failing, closes the socket before its reader got to the Leave. The
+// participant then stayed in the room until the server timed it out.
 func (c *Conn) Leave(reason livekit.DisconnectReason) {
 	err := c.Send(&livekit.SignalRequest{Message: &livekit.SignalRequest_Leave{Leave: &livekit.LeaveRequest{
 		Reason: reason,
@@ -231,8 +254,33 @@ func (c *Conn) Leave(reason livekit.DisconnectReason) {
 	}}})
 	if err != nil {
 		c.log.Debugf("signaller: sending leave: %v", err)
+		_ = c.Close()
+		return
+	}
+	c.leaveOnce.Do(func() { close(c.leaving) })
+	c.mu.Lock()
+	reading := c.reading
+	c.mu.Unlock()
+	if reading {
+		msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+		_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeFrameTimeout))
+		t := time.NewTimer(leaveTimeout)
+		select {
+		case <-c.readerDone: // the server closed its side
+		case <-t.C:
+		}
+		t.Stop()
 	}
 	_ = c.Close()
+}
+
+func (c *Conn) isLeaving() bool {
+	select {
+	case <-c.leaving:
+		return true
+	default:
+		return false
+	}
 }
 
 // shutdown closes the socket once, recording why. The error is stored before
@@ -263,12 +311,17 @@ func (c *Conn) shutdown(why error) {
 // readLoop owns c.msgs: it is the only sender and closes it on exit.
 func (c *Conn) readLoop() {
 	defer c.wg.Done()
+	defer close(c.readerDone)
 	defer close(c.msgs)
 	defer c.recoverPanic("reader") // runs first: msgs is still open
 	for {
 		mt, data, err := c.ws.ReadMessage()
 		if err != nil {
-			c.shutdown(classifyReadErr(err))
+			if c.isLeaving() {
+				c.shutdown(ErrClosedByUs) // the server's answer to our Leave
+			} else {
+				c.shutdown(classifyReadErr(err))
+			}
 			return
 		}
 		now := time.Now()
@@ -289,6 +342,7 @@ func (c *Conn) readLoop() {
 		}
 		select {
 		case c.msgs <- msg:
+		case <-c.leaving: // nobody acts on it any more
 		case <-c.done:
 			return
 		}

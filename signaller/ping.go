@@ -40,6 +40,9 @@ func (c *Conn) pingLoop(interval, timeout time.Duration) {
 }
 
 func (c *Conn) sendPing() {
+	if c.isLeaving() {
+		return // our close frame is out
+	}
 	err := c.Send(&livekit.SignalRequest{Message: &livekit.SignalRequest_PingReq{PingReq: &livekit.Ping{
 		Timestamp: time.Now().UnixMilli(),
 		Rtt:       c.RTT().Milliseconds(),
