@@ -288,7 +288,16 @@ func TestLeaveSendsLeaveThenCloses(t *testing.T) {
 	}
 	fc := f.conn(t)
 	c.Start(time.Second, 5*time.Second)
+	start := time.Now()
 	c.Leave(livekit.DisconnectReason_CLIENT_INITIATED)
+	// The server closes its side once it read our close frame: Leave
+	// returns then, not after leaveTimeout.
+	if took := time.Since(start); took >= leaveTimeout/2 {
+		t.Fatalf("Leave took %s against a server that closes at once", took)
+	}
+	if code := fc.WaitClosed(2 * time.Second); code != websocket.CloseNormalClosure {
+		t.Fatalf("the server got close code %d, want %d", code, websocket.CloseNormalClosure)
+	}
 	r := fc.WaitRequest(2*time.Second, anyRequest)
 	if l := r.GetLeave(); l == nil || l.Reason != livekit.DisconnectReason_CLIENT_INITIATED || l.Action != livekit.LeaveRequest_DISCONNECT {
 		t.Fatalf("server got %v", r)
