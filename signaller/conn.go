@@ -293,7 +293,8 @@ func (c *Conn) shutdown(why error) {
 		c.started = true // a later Start must not spawn goroutines
 		c.mu.Unlock()
 
-		if why == ErrClosedByUs || why == ErrPingTimeout {
+		// Leave has sent its close frame already.
+		if (why == ErrClosedByUs || why == ErrPingTimeout) && !c.isLeaving() {
 			msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
 			_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeFrameTimeout))
 		}
