@@ -106,7 +106,10 @@ func runSimulcast(t *testing.T, version string, c simCase) {
 	// Everyone on LOW: the SFU pauses f (after dynacast_pause_delay, 5 s),
 	// the element closes f's valve: f stops being sent and encoded, and
 	// the process's CPU falls.
-	busy := cpuOver(t, app.Pid(), 5*time.Second)
+	// f's branch runs in its own streaming thread, the one its queue starts
+	// (GStreamer names it "<queue>:src", cut to 15 bytes by the kernel).
+	fThread := "video_0-f-queue"
+	busy := cpuOver(t, app.Pid(), fThread, 5*time.Second)
 	asked := time.Now()
 	high.MustRequestQuality(t, identity, livekit.VideoQuality_LOW)
 	paused := waitStats(t, app, asked, 15*time.Second, func(f map[string]string) bool { return f["layer-f-sending"] == "false" })
@@ -129,15 +132,21 @@ func runSimulcast(t *testing.T, version string, c simCase) {
 	if d := stopped.Sub(paused.at); d > 2*time.Second {
 		t.Fatalf("f sent for %s after the pause", d)
 	}
-	idle := cpuOver(t, app.Pid(), 5*time.Second)
-	t.Logf("process CPU: %.1f%% of a core with 3 layers, %.1f%% with f paused; the f encoder alone costs %.1f%%",
-		busy*100, idle*100, topShare*100)
-	// Pausing f saves its encoder, packetizing and sending; the margin is
-	// for a machine shared with other work (a CI rehearsal measured 23.8 %
-	// -> 19.2 % against an encoder share of 8.0 %: 57 %). A pause that
-	// stopped nothing saves about 0.
-	if busy-idle < topShare*0.5 {
-		t.Fatalf("CPU %.1f%% -> %.1f%%: pausing f saved less than half of its encoder's %.1f%%", busy*100, idle*100, topShare*100)
+	idle := cpuOver(t, app.Pid(), fThread, 5*time.Second)
+	t.Logf("CPU with 3 layers -> f paused: f's thread %.1f%% -> %.1f%% of a core, process %.1f%% -> %.1f%%; the f encoder alone costs %.1f%%",
+		busy.thread*100, idle.thread*100, busy.process*100, idle.process*100, topShare*100)
+	// The assertion is on f's own thread: the whole process's CPU also
+	// moves with the other layers' encoders (their rate control) and with
+	// whatever else the shared machine runs, and CI rehearsals measured
+	// its fall anywhere from a third to 57 % of the encoder's share. Before
+	// the pause the thread carries f's encoder; after it, only the queue,
+	// a passthrough videoscale and the closed valve.
+	if busy.thread < topShare*0.5 {
+		t.Fatalf("f's thread used %.1f%% of a core before the pause, less than half of its encoder's %.1f%%: is %q f's thread?",
+			busy.thread*100, topShare*100, fThread)
+	}
+	if idle.thread > busy.thread*0.2 {
+		t.Fatalf("f's thread %.1f%% -> %.1f%% of a core: the pause did not stop its encoding", busy.thread*100, idle.thread*100)
 	}
 
 	// HIGH again: f encodes a keyframe within 1 s of the request, and
@@ -261,16 +270,25 @@ func lastChange(t *testing.T, app *harness.Pipeline, k string) time.Time {
 	return at
 }
 
-// cpuOver is the CPU the process used over d, in cores (1.0 = one core).
-func cpuOver(t *testing.T, pid int, d time.Duration) float64 {
+// cpuShare is CPU used over a time, in cores (1.0 = one core).
+type cpuShare struct{ process, thread float64 }
+
+// cpuOver is the CPU that process pid, and its threads named thread, used
+// over d.
+func cpuOver(t *testing.T, pid int, thread string, d time.Duration) cpuShare {
 	t.Helper()
-	a, start := cpuTicks(t, pid), time.Now()
+	p0, t0, start := processTicks(t, pid), threadNS(t, pid, thread), time.Now()
 	time.Sleep(d)
-	b := cpuTicks(t, pid)
-	return float64(b-a) / 100 / time.Since(start).Seconds() // USER_HZ is 100 on Linux
+	p1, t1 := processTicks(t, pid), threadNS(t, pid, thread)
+	secs := time.Since(start).Seconds()
+	return cpuShare{
+		process: float64(p1-p0) / 100 / secs, // USER_HZ is 100 on Linux
+		thread:  float64(t1-t0) / 1e9 / secs,
+	}
 }
 
-func cpuTicks(t *testing.T, pid int) uint64 {
+// processTicks is the user and system time of process pid, in ticks.
+func processTicks(t *testing.T, pid int) uint64 {
 	t.Helper()
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
@@ -281,6 +299,34 @@ func cpuTicks(t *testing.T, pid int) uint64 {
 	u, _ := strconv.ParseUint(f[11], 10, 64) // utime (field 14)
 	k, _ := strconv.ParseUint(f[12], 10, 64) // stime (field 15)
 	return u + k
+}
+
+// threadNS is the CPU time, in ns, of process pid's threads named thread
+// (a streaming thread lives as long as its pipeline plays). schedstat's
+// first field is the scheduler's exact runtime, where stat's times are
+// 10 ms tick samples.
+func threadNS(t *testing.T, pid int, thread string) uint64 {
+	t.Helper()
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ns uint64
+	found := false
+	for _, task := range tasks {
+		dir := fmt.Sprintf("/proc/%d/task/%s/", pid, task.Name())
+		comm, err1 := os.ReadFile(dir + "comm")
+		st, err2 := os.ReadFile(dir + "schedstat")
+		if err1 != nil || err2 != nil || strings.TrimSpace(string(comm)) != thread {
+			continue
+		}
+		n, _ := strconv.ParseUint(strings.Fields(string(st))[0], 10, 64)
+		ns, found = ns+n, true
+	}
+	if !found {
+		t.Fatalf("process %d has no thread named %q", pid, thread)
+	}
+	return ns
 }
 
 // processCPU runs a gst-launch pipeline for 5 s and returns the CPU it
