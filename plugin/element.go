@@ -38,6 +38,7 @@ type element struct {
 	textPads     map[*C.GstPad]*textPad
 	sess         *session.Session
 	handler      *handler
+	hold         publishHoldState // publishhold.go
 }
 
 func (e *element) New() glib.GoObjectSubclass {

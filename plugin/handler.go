@@ -140,9 +140,7 @@ func (e *element) startSession() bool {
 	e.mu.Lock()
 	e.sess = s
 	e.handler = h
-	for _, p := range e.pads {
-		e.publishLocked(p)
-	}
+	e.publishReadyLocked()
 	e.mu.Unlock()
 	e.debugf("session started")
 	return true
@@ -153,6 +151,7 @@ func (e *element) stopSession() {
 	e.mu.Lock()
 	s, h := e.sess, e.handler
 	e.sess, e.handler = nil, nil
+	e.stopPublishHoldLocked()
 	for _, p := range e.pads {
 		if t := p.track.Swap(nil); t != nil {
 			e.forgetTrack(t)

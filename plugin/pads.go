@@ -56,9 +56,12 @@ type sinkPad struct {
 	props   padProps
 
 	// Guarded by element.mu.
-	spec     *session.TrackSpec
-	released bool
-	member   *groupMember // a simulcast group pad's layer, once it has caps
+	spec *session.TrackSpec
+	// unpublishable: publishing spec failed (reported once); a new spec or
+	// session tries again.
+	unpublishable bool
+	released      bool
+	member        *groupMember // a simulcast group pad's layer, once it has caps
 }
 
 // RequestNewPad creates video_N / audio_N: the requested name when one is
@@ -292,8 +295,8 @@ func (p *sinkPad) onCaps(ci capsInfo) bool {
 	e.debugf("%s: %s chain built for %s", p.name, cs.codec, capsStr)
 
 	e.mu.Lock()
-	p.spec = &spec
-	e.publishLocked(p)
+	p.spec, p.unpublishable = &spec, false
+	e.publishReadyLocked()
 	e.mu.Unlock()
 	return true
 }
@@ -340,24 +343,18 @@ func (e *element) dropTrack(p *sinkPad) {
 	}
 }
 
-// addTrackLocked publishes p's spec on the current session. e.mu is held.
-// publishLocked publishes p's track when a session runs and p has a spec
-// but no track yet (caps arrived, a session started, a simulcast group
-// became complete).
-func (e *element) publishLocked(p *sinkPad) {
-	if e.sess != nil && p.spec != nil && p.track.Load() == nil {
-		e.addTrackLocked(p)
-	}
-}
-
+// addTrackLocked publishes p's spec on the current session (publishhold.go
+// decides when). e.mu is held.
 func (e *element) addTrackLocked(p *sinkPad) {
 	spec := *p.spec
 	spec.Muted = p.padProps().muted || p.eos.Load()
 	if !e.encryptLocked(p, &spec) {
+		p.unpublishable = true
 		return
 	}
 	t, err := e.sess.AddTrack(spec)
 	if err != nil || t == nil {
+		p.unpublishable = true
 		postWarning(e.gst, C.lk_stream_error_quark(), C.GST_STREAM_ERROR_FAILED,
 			fmt.Sprintf("%s: cannot publish track: %v", p.name, err), "")
 		return

@@ -159,7 +159,7 @@ func (e *element) publishGroupLocked(group string, last *sinkPad) {
 	}
 	owner.spec = &spec
 	e.infof("simulcast group %q: publishing pads %s as one track", group, strings.Join(names, ", "))
-	e.publishLocked(owner)
+	e.publishReadyLocked()
 }
 
 func ptsDuration(pts C.int64_t) time.Duration { return time.Duration(pts) }

@@ -24,6 +24,7 @@ type Conn struct {
 
 	// guarded by s.mu
 	requests  []*livekit.SignalRequest // everything but pings
+	arrivals  []time.Time              // when each of requests arrived
 	pings     int
 	mute      bool
 	hold      bool // offers are recorded, not answered
@@ -123,6 +124,13 @@ func (c *Conn) Requests() []*livekit.SignalRequest {
 	return append([]*livekit.SignalRequest(nil), c.requests...)
 }
 
+// RequestTimes is when each request of Requests arrived, in the same order.
+func (c *Conn) RequestTimes() []time.Time {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	return append([]time.Time(nil), c.arrivals...)
+}
+
 // WaitRequest waits for a request that match accepts and returns it; the
 // test fails when none comes within timeout.
 func (c *Conn) WaitRequest(timeout time.Duration, match func(*livekit.SignalRequest) bool) *livekit.SignalRequest {
@@ -191,6 +199,7 @@ func (c *Conn) handle(req *livekit.SignalRequest) {
 	s := c.s
 	s.mu.Lock()
 	c.requests = append(c.requests, req)
+	c.arrivals = append(c.arrivals, time.Now())
 	s.bump()
 	var reply *livekit.SignalResponse
 	p := c.participant
