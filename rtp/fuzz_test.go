@@ -1,8 +1,11 @@
 package rtp
 
 import (
+	"bytes"
 	"testing"
 	"time"
+
+	"github.com/pion/rtp/codecs"
 )
 
 var fuzzCodecs = []Codec{CodecH264, CodecH265, CodecVP8, CodecVP9, CodecAV1, CodecOpus}
@@ -23,7 +26,8 @@ func fuzzSeeds(f *testing.F, add func(codec uint8, frame []byte)) {
 }
 
 // FuzzPacketize checks that Packetize never panics and keeps its invariants
-// (MTU, sequence continuity, marker) on arbitrary input.
+// (MTU, sequence continuity, marker) on arbitrary input, and that its H.264
+// payloads are pion's H264Payloader's.
 //
 //	go test -run=^$ -fuzz=FuzzPacketize -fuzztime=10s ./rtp/
 func FuzzPacketize(f *testing.F) {
@@ -38,6 +42,18 @@ func FuzzPacketize(f *testing.F) {
 		seq := p.seq
 		for i := range 2 {
 			pkts := p.Packetize(frame, time.Duration(pts)+time.Duration(i)*time.Millisecond)
+			if c == CodecH264 {
+				pm := m - rtpHeaderSize
+				want := (&codecs.H264Payloader{DisableStapA: !h264StapASafe(frame, pm)}).Payload(uint16(pm), frame) //nolint:gosec
+				if len(want) != len(pkts) {
+					t.Fatalf("%d packets, pion %d", len(pkts), len(want))
+				}
+				for j := range want {
+					if !bytes.Equal(pkts[j].Payload, want[j]) {
+						t.Fatalf("packet %d payload differs from pion's", j)
+					}
+				}
+			}
 			for j, pk := range pkts {
 				if pk.SequenceNumber != seq {
 					t.Fatalf("seq %d, want %d", pk.SequenceNumber, seq)

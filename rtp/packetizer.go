@@ -46,8 +46,14 @@ type Packetizer struct {
 	payloadMTU uint16 // mtu minus the RTP header
 	payloader  rtp.Payloader
 
-	// h264 is reset before and after every access unit; see Packetize.
-	h264 codecs.H264Payloader
+	// The last call's packets and their payloads, reused by the next call
+	// (see Packetize): arena holds the payload bytes, each cuts entry
+	// ends one payload, views are the payloads as slices of arena.
+	arena []byte
+	cuts  []int
+	views [][]byte
+	pkts  []rtp.Packet
+	ptrs  []*rtp.Packet
 
 	seq uint16 // next sequence number
 
@@ -84,7 +90,7 @@ func NewPacketizer(codec Codec, mtu int) (*Packetizer, error) {
 	}
 	switch codec {
 	case CodecH264:
-		// Handled in Packetize with p.h264.
+		// RFC 6184, payloaded in Packetize (payloadH264).
 	case CodecH265:
 		// RFC 7798. The payloader copies its input and caches parameter sets
 		// by id (copied too), so keeping it across calls is safe. Parameter
@@ -141,78 +147,93 @@ func (p *Packetizer) Codec() Codec { return p.codec }
 // PayloadType and SSRC are 0 (pion's TrackLocalStaticRTP sets them per
 // binding). Every packet fits the MTU except an oversized Opus packet, which
 // is sent whole (see NewPacketizer). Marker is set on the last packet of a
-// video frame and never for Opus. The packets and their payloads share no memory with frame or with the
-// Packetizer: the caller may keep them and reuse frame's buffer.
+// video frame and never for Opus.
+//
+// The packets share no memory with frame: the caller may reuse frame's
+// buffer at once. They are the Packetizer's own, valid until its next
+// Packetize or PacketizeEncrypted call, which reuses their memory: a
+// caller that keeps packets longer copies them. (Everything after the
+// session's WriteRTP copies what it keeps: SRTP encrypts into its own
+// buffer, pion's NACK responder keeps a copy.)
 func (p *Packetizer) Packetize(frame []byte, pts time.Duration) []*rtp.Packet {
 	ts := p.timestamp(pts)
 	if len(frame) == 0 {
 		return nil
 	}
-
-	var payloads [][]byte
+	p.resetArena()
 	switch p.codec {
 	case CodecH264:
-		// A fresh payloader per access unit: pion's H264Payloader keeps
-		// SPS/PPS as slices of the caller's buffer between calls, which would
-		// read reused memory later. h264StapASafe decides whether its STAP-A
-		// aggregation would lose parameter sets in this AU.
-		p.h264 = codecs.H264Payloader{DisableStapA: !h264StapASafe(frame, int(p.payloadMTU))}
-		payloads = p.h264.Payload(p.payloadMTU, frame)
-		p.h264 = codecs.H264Payloader{} // drop references into frame
+		// h264StapASafe decides whether STAP-A aggregation would lose
+		// parameter sets in this AU; they then go out one per packet.
+		p.payloadH264(frame, int(p.payloadMTU), h264StapASafe(frame, int(p.payloadMTU)))
+		return p.packets(p.arenaViews(), ts)
 	case CodecOpus:
-		// What OpusPayloader does (copy, no fragmentation), minus the
-		// [][]byte allocation on this 50-packets-a-second path.
-		return p.single(append([]byte(nil), frame...), ts, false)
+		// What OpusPayloader does (copy, no fragmentation), into the arena.
+		p.arena = append(p.arena, frame...)
+		p.cut()
+		return p.packets(p.arenaViews(), ts)
 	default:
-		payloads = p.payloader.Payload(p.payloadMTU, frame)
+		// pion's payloaders allocate each payload themselves.
+		return p.packets(p.payloader.Payload(p.payloadMTU, frame), ts)
 	}
-	return p.packets(payloads, ts)
 }
 
-// packets wraps payloads of one frame into RTP packets.
-func (p *Packetizer) packets(payloads [][]byte, ts uint32) []*rtp.Packet {
-	switch len(payloads) {
-	case 0:
-		return nil
-	case 1:
-		return p.single(payloads[0], ts, p.codec.IsVideo())
-	}
+// maxKeptArena: an arena grown beyond this by one huge frame is not kept.
+const maxKeptArena = 4 << 20
 
-	// One allocation for all packet structs; payloads are freshly allocated
-	// by the payloaders.
-	pkts := make([]rtp.Packet, len(payloads))
-	out := make([]*rtp.Packet, len(payloads))
+func (p *Packetizer) resetArena() {
+	if cap(p.arena) > maxKeptArena {
+		p.arena = nil
+	}
+	p.arena, p.cuts = p.arena[:0], p.cuts[:0]
+}
+
+// cut ends the payload being written into the arena.
+func (p *Packetizer) cut() { p.cuts = append(p.cuts, len(p.arena)) }
+
+// arenaViews are the payloads cut so far, as slices of the arena (made
+// once the arena no longer grows).
+func (p *Packetizer) arenaViews() [][]byte {
+	p.views = p.views[:0]
+	start := 0
+	for _, end := range p.cuts {
+		p.views = append(p.views, p.arena[start:end:end])
+		start = end
+	}
+	return p.views
+}
+
+// packets wraps payloads of one frame into RTP packets, in the storage the
+// previous call's packets used.
+func (p *Packetizer) packets(payloads [][]byte, ts uint32) []*rtp.Packet {
+	n := len(payloads)
+	if n == 0 {
+		return nil
+	}
+	if cap(p.pkts) < n {
+		p.pkts = make([]rtp.Packet, n)
+		p.ptrs = make([]*rtp.Packet, n)
+	}
+	pkts, ptrs := p.pkts[:n], p.ptrs[:n]
 	video := p.codec.IsVideo()
 	for i, payload := range payloads {
+		// Reset whole, header extensions included (a session may have set
+		// some on the previous frame's packets), keeping their capacity.
+		ext := pkts[i].Extensions[:0]
 		pkts[i] = rtp.Packet{
 			Header: rtp.Header{
 				Version:        2,
-				Marker:         video && i == len(payloads)-1,
+				Marker:         video && i == n-1,
 				SequenceNumber: p.seq,
 				Timestamp:      ts,
+				Extensions:     ext,
 			},
 			Payload: payload,
 		}
 		p.seq++ // wraps at 65535 as RFC 3550 requires
-		out[i] = &pkts[i]
+		ptrs[i] = &pkts[i]
 	}
-	return out
-}
-
-// singlePacket holds a one-packet result in one allocation.
-type singlePacket struct {
-	pkt rtp.Packet
-	ptr [1]*rtp.Packet
-}
-
-func (p *Packetizer) single(payload []byte, ts uint32, marker bool) []*rtp.Packet {
-	s := &singlePacket{pkt: rtp.Packet{
-		Header:  rtp.Header{Version: 2, Marker: marker, SequenceNumber: p.seq, Timestamp: ts},
-		Payload: payload,
-	}}
-	p.seq++
-	s.ptr[0] = &s.pkt
-	return s.ptr[:]
+	return ptrs
 }
 
 // timestamp maps pts to an RTP timestamp and records it as the last one.

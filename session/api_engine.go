@@ -76,6 +76,9 @@ func newAPI(cfg Config, relayOnly bool, hook *estimatorHook, batch *sendBatcher)
 	if err := webrtc.ConfigureTWCCHeaderExtensionSender(m, reg); err != nil {
 		return nil, err
 	}
+	if hook != nil {
+		reg.Add(attributesFactory{}) // last added, so first to see each packet
+	}
 
 	se := webrtc.SettingEngine{}
 	if cfg.PionLogs != nil {
