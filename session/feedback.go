@@ -1,6 +1,8 @@
 package session
 
 import (
+	"errors"
+	"io"
 	"time"
 
 	"github.com/pion/interceptor"
@@ -11,10 +13,17 @@ import (
 // readRTCP turns the SFU's keyframe requests (PLI, FIR) for one layer into
 // upstream requests and keeps the layer's and its track's feedback
 // counters. pion hands each encoding (RID) its own RTCP.
+//
+// Not sender.ReadRTCP: it allocates a buffer per read and parses the
+// compound packet a second time, after the interceptors (congestion
+// control, NACK responder) parsed it into the attributes; here one buffer
+// serves every read and their parse is used. A packet that does not parse
+// is skipped, where ReadRTCP's error would have ended the loop.
 func readRTCP(sender *webrtc.RTPSender, l *Layer) {
-	read := sender.ReadRTCP
+	buf := make([]byte, rtcpReadSize)
+	read := func() (int, interceptor.Attributes, error) { return sender.Read(buf) }
 	if l.rid != "" {
-		read = func() ([]rtcp.Packet, interceptor.Attributes, error) { return sender.ReadSimulcastRTCP(l.rid) }
+		read = func() (int, interceptor.Attributes, error) { return sender.ReadSimulcast(buf, l.rid) }
 	}
 	var ssrc uint32
 	for _, enc := range sender.GetParameters().Encodings {
@@ -24,9 +33,19 @@ func readRTCP(sender *webrtc.RTPSender, l *Layer) {
 	}
 	t := l.t
 	for {
-		pkts, _, err := read()
+		n, attrs, err := read()
+		if errors.Is(err, io.ErrShortBuffer) {
+			continue // dropped by pion's buffer; the next one may fit
+		}
 		if err != nil {
 			return
+		}
+		if attrs == nil {
+			attrs = interceptor.Attributes{}
+		}
+		pkts, err := attrs.GetRTCPPackets(buf[:n])
+		if err != nil {
+			continue
 		}
 		t.stats.rtcpIn.Add(uint64(len(pkts)))
 		for _, p := range pkts {
@@ -56,6 +75,10 @@ func readRTCP(sender *webrtc.RTPSender, l *Layer) {
 		}
 	}
 }
+
+// rtcpReadSize holds any RTCP compound packet the SFU sends (they stay
+// within its MTU) with room to spare.
+const rtcpReadSize = 8192
 
 func reportsOn(rr *rtcp.ReceiverReport, ssrc uint32) bool {
 	for _, r := range rr.Reports {
