@@ -7,6 +7,7 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/interceptor/pkg/gcc"
+	"github.com/pion/sdp/v3"
 )
 
 // Bounds of the bandwidth estimator when the Config leaves them zero: the
@@ -56,8 +57,34 @@ func addCongestionControl(cfg Config, reg *interceptor.Registry, hook *estimator
 		return err
 	}
 	f.OnNewPeerConnection(hook.set)
-	reg.Add(f)
+	reg.Add(twccStreamsOnly{f})
 	return nil
+}
+
+// twccStreamsOnly gives the estimator only the local streams that carry
+// the transport-wide sequence number its feedback is about. pion's GCC
+// records every packet of a stream without it too (for RFC 8888 feedback,
+// which LiveKit does not send): for the Opus track, which LiveKit answers
+// without the extension, a history entry per packet for nothing.
+type twccStreamsOnly struct{ *cc.InterceptorFactory }
+
+func (f twccStreamsOnly) NewInterceptor(id string) (interceptor.Interceptor, error) {
+	i, err := f.InterceptorFactory.NewInterceptor(id)
+	if err != nil {
+		return nil, err
+	}
+	return twccStreamsInterceptor{i}, nil
+}
+
+type twccStreamsInterceptor struct{ interceptor.Interceptor }
+
+func (i twccStreamsInterceptor) BindLocalStream(info *interceptor.StreamInfo, w interceptor.RTPWriter) interceptor.RTPWriter {
+	for _, e := range info.RTPHeaderExtensions {
+		if e.URI == sdp.TransportCCURI {
+			return i.Interceptor.BindLocalStream(info, w)
+		}
+	}
+	return w
 }
 
 // bitrateBounds are the estimator's start, min and max with the defaults

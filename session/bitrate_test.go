@@ -1,8 +1,13 @@
 package session
 
 import (
+	"reflect"
 	"testing"
 	"time"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
 )
 
 func TestGovernorPassesDropsAtOnceAndHoldsBackSmallMoves(t *testing.T) {
@@ -68,5 +73,39 @@ func TestVideoBitrateShare(t *testing.T) {
 		if got := VideoBitrateShare(c.target, c.video, c.audio, 64000, c.lo, c.hi); got != c.want {
 			t.Errorf("VideoBitrateShare(%d, %d video, %d audio, [%d, %d]) = %d, want %d", c.target, c.video, c.audio, c.lo, c.hi, got, c.want)
 		}
+	}
+}
+
+// Only streams with the transport-wide sequence number reach the estimator:
+// an Opus stream, which LiveKit answers without the extension, is written
+// past it.
+func TestEstimatorBindsTWCCStreamsOnly(t *testing.T) {
+	reg := &interceptor.Registry{}
+	if err := addCongestionControl(Config{}, reg, &estimatorHook{}); err != nil {
+		t.Fatal(err)
+	}
+	chain, err := reg.Build("pc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer chain.Close() //nolint:errcheck
+	var written int
+	next := interceptor.RTPWriterFunc(func(*rtp.Header, []byte, interceptor.Attributes) (int, error) {
+		written++
+		return 0, nil
+	})
+	audio := chain.BindLocalStream(&interceptor.StreamInfo{SSRC: 1}, next)
+	if reflect.ValueOf(audio).Pointer() != reflect.ValueOf(next).Pointer() {
+		t.Fatal("a stream without the TWCC extension went through the estimator")
+	}
+	video := chain.BindLocalStream(&interceptor.StreamInfo{SSRC: 2,
+		RTPHeaderExtensions: []interceptor.RTPHeaderExtension{{URI: sdp.TransportCCURI, ID: 3}}}, next)
+	if reflect.ValueOf(video).Pointer() == reflect.ValueOf(next).Pointer() {
+		t.Fatal("a stream with the TWCC extension was not given to the estimator")
+	}
+	h := &rtp.Header{SSRC: 2}
+	_ = h.SetExtension(3, []byte{0, 1})
+	if _, err := video.Write(h, []byte{1}, nil); err != nil || written != 1 {
+		t.Fatalf("write through the estimator: %v, %d written", err, written)
 	}
 }
