@@ -37,7 +37,7 @@ func (e *element) publishReadyLocked() {
 		switch {
 		case p.released:
 		case p.spec != nil:
-			ready = ready || (p.track.Load() == nil && !p.unpublishable)
+			ready = ready || p.awaitsTrackLocked()
 		case p.member == nil && !p.eos.Load():
 			// No caps yet (a simulcast group's pad with caps has a member).
 			waiting = true
@@ -63,10 +63,16 @@ func (e *element) publishReadyLocked() {
 		e.hold.since = time.Now() // the startup batch is over
 	}
 	for _, p := range e.pads {
-		if !p.released && p.spec != nil && p.track.Load() == nil && !p.unpublishable {
+		if p.awaitsTrackLocked() {
 			e.addTrackLocked(p)
 		}
 	}
+}
+
+// awaitsTrackLocked reports whether p has caps to publish and no track yet
+// (and its publication has not failed). e.mu is held.
+func (p *sinkPad) awaitsTrackLocked() bool {
+	return !p.released && p.spec != nil && p.track.Load() == nil && !p.unpublishable
 }
 
 // publishHeld runs when the startup hold runs out.
